@@ -1,0 +1,2 @@
+DROP TABLE lead_scores;
+DROP TABLE domain_signals;

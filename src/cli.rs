@@ -1,0 +1,228 @@
+//! Command-line definitions only (clap). Behaviour lives in `commands/`.
+//! The contract these follow is `shared/spec/cli.md`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Brings Microsoft Partner Center referrals into Hunter's database.
+#[derive(Debug, Parser)]
+#[command(name = "hunter-pc", version, about, long_about = None, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes. Settings not given here come from the environment or the
+/// config file (see `config.rs`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalArgs {
+    /// Postgres connection URL [env: DATABASE_URL]
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// TOML config file [env: HUNTER_PC_CONFIG]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Log format on stderr [env: HUNTER_PC_LOG_FORMAT]
+    #[arg(long, global = true, value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// More logs (-v debug, -vv trace); RUST_LOG wins when set
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Fewer logs (-q warnings, -qq errors only)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub quiet: u8,
+    /// Never draw progress bars [env: HUNTER_PC_NO_PROGRESS]
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Auto,
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sign in with the device-code flow and store the refresh token
+    Login(LoginArgs),
+    /// Remove stored tokens from every store
+    Logout,
+    /// Configuration, database, sign-in and last-sync health; changes nothing
+    Status(JsonArg),
+    /// Fetch, record, scan and score referrals once
+    Sync(SyncArgs),
+    /// Apply or revert the embedded schema migrations
+    #[command(subcommand)]
+    Migrate(MigrateCommand),
+    /// Recompute scores from stored signals and referral facts
+    Rescore(RescoreArgs),
+    /// Show stored referrals with their company, provider and score
+    ListReferrals(ListArgs),
+    /// Scan domains' DNS mail signals now
+    Scan(ScanArgs),
+    /// Print a shell completion script
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff)
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct JsonArg {
+    /// Print JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokenStoreKind {
+    Auto,
+    Keyring,
+    File,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Entra tenant id or name [env: HUNTER_PC_TENANT_ID]
+    #[arg(long, value_name = "ID")]
+    pub tenant: Option<String>,
+    /// Entra app (public client) id [env: HUNTER_PC_CLIENT_ID]
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// Where to keep the refresh token [env: HUNTER_PC_TOKEN_STORE]
+    #[arg(long, value_enum)]
+    pub token_store: Option<TokenStoreKind>,
+    /// Read a refresh token from stdin, redeem it once and store the rotated one
+    #[arg(long)]
+    pub refresh_token_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Run even if the last sync was recent; re-read and reprocess every referral
+    #[arg(long)]
+    pub force: bool,
+    /// Process everything in one transaction and roll it back
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Read referrals from a file (JSON array, API page or NDJSON; `-` for stdin)
+    #[arg(long, value_name = "PATH")]
+    pub from_file: Option<PathBuf>,
+    /// Skip DNS scans this run
+    #[arg(long, conflicts_with = "rescan")]
+    pub no_scan: bool,
+    /// Rescan every touched domain even if it has a completed scan
+    #[arg(long)]
+    pub rescan: bool,
+    /// Print the summary as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateCommand {
+    /// Apply pending migrations (all, or up to and including --to)
+    Up {
+        #[arg(long, value_name = "VERSION")]
+        to: Option<String>,
+        /// List what would run and change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Revert migrations (one by default)
+    Down {
+        /// Revert this many migrations
+        #[arg(long, value_name = "N", conflicts_with_all = ["to", "all"])]
+        steps: Option<usize>,
+        /// Revert every migration newer than VERSION, leaving VERSION applied
+        #[arg(long, value_name = "VERSION", conflicts_with = "all")]
+        to: Option<String>,
+        /// Revert every migration
+        #[arg(long)]
+        all: bool,
+        /// List what would run and change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Applied and pending migrations
+    Status(JsonArg),
+    /// Revert the newest migration and apply it again
+    Redo,
+}
+
+#[derive(Debug, Args)]
+pub struct RescoreArgs {
+    /// Only this company domain
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Option<String>,
+    /// Compute and report, change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReferralTypeFilter {
+    CoSell,
+    Marketplace,
+    SolutionProvider,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+    Ndjson,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Category: co-sell, marketplace, solution-provider, or none (no category)
+    #[arg(long = "type", value_enum, value_name = "TYPE")]
+    pub referral_type: Option<ReferralTypeFilter>,
+    /// Partner Center status (New, Active, Closed, …)
+    #[arg(long, value_name = "S")]
+    pub status: Option<String>,
+    /// Lead segment (Existing, Migration, Cold, Skip)
+    #[arg(long, value_name = "S")]
+    pub segment: Option<String>,
+    /// Customer domain
+    #[arg(long, value_name = "D")]
+    pub domain: Option<String>,
+    /// Text in company, customer or domain (any case)
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+    /// Partner Center update time at or after this (RFC 3339 or YYYY-MM-DD)
+    #[arg(long, value_name = "DATETIME")]
+    pub since: Option<String>,
+    /// Only referrals without a domain
+    #[arg(long)]
+    pub unlinked: bool,
+    /// Output format (table on a terminal by default, else json)
+    #[arg(long, value_enum)]
+    pub format: Option<ListFormat>,
+    /// At most N rows (default 100 for table, none otherwise)
+    #[arg(long, value_name = "N")]
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Domains to scan
+    #[arg(required = true, value_name = "DOMAIN")]
+    pub domains: Vec<String>,
+    /// Print JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,64 @@
+//! One module per subcommand: gather inputs, call the library, print.
+
+pub mod docs;
+pub mod migrate;
+pub mod status;
+
+use std::io::IsTerminal;
+
+use crate::cli::{Cli, Command};
+use crate::config::{Flags, Settings};
+use crate::error::{Error, Result};
+
+/// What every command gets: the settings in effect and whether it may draw progress bars.
+pub struct Ctx {
+    pub settings: Settings,
+}
+
+impl Ctx {
+    /// Progress bars only on a terminal, and not with `--no-progress`.
+    pub fn progress(&self) -> bool {
+        !self.settings.no_progress && std::io::stderr().is_terminal()
+    }
+}
+
+/// Command-specific flags that are also settings (cli.md: flag > env > file > default).
+pub fn command_flags(cli: &Cli) -> Flags {
+    let mut flags = Flags::from_global(&cli.global);
+    if let Command::Login(a) = &cli.command {
+        if let Some(t) = &a.tenant {
+            flags.set(&crate::config::TENANT_ID, t.clone());
+        }
+        if let Some(c) = &a.client_id {
+            flags.set(&crate::config::CLIENT_ID, c.clone());
+        }
+        if let Some(s) = a.token_store {
+            let s = match s {
+                crate::cli::TokenStoreKind::Auto => "auto",
+                crate::cli::TokenStoreKind::Keyring => "keyring",
+                crate::cli::TokenStoreKind::File => "file",
+            };
+            flags.set(&crate::config::TOKEN_STORE, s.to_string());
+        }
+    }
+    flags
+}
+
+/// Run one parsed command.
+pub fn run(cli: Cli, settings: Settings) -> Result<()> {
+    let ctx = Ctx { settings };
+    match cli.command {
+        Command::Migrate(m) => migrate::run(&ctx, m),
+        Command::Status(a) => status::run(&ctx, a.json),
+        Command::Completions { shell } => docs::completions(shell),
+        Command::Man => docs::man(),
+        Command::Login(_)
+        | Command::Logout
+        | Command::Sync(_)
+        | Command::Rescore(_)
+        | Command::ListReferrals(_)
+        | Command::Scan(_) => Err(Error::failure(
+            "this command is not built yet in this version of hunter-pc",
+        )),
+    }
+}

@@ -1,0 +1,29 @@
+//! The `hunter-pc` binary: parse, set up logging, run the command, map the error to an exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use hunter_pc::cli::Cli;
+use hunter_pc::config::Settings;
+use hunter_pc::{commands, logging};
+
+fn main() -> ExitCode {
+    // clap prints its own usage errors and exits 2.
+    let cli = Cli::parse();
+    let flags = commands::command_flags(&cli);
+    let settings = match Settings::load(&cli.global, &flags) {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    logging::init(settings.log_format, cli.global.verbose, cli.global.quiet);
+    match commands::run(cli, settings) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+/// Every non-zero exit ends stderr with one `error: …` line.
+fn fail(e: &hunter_pc::error::Error) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(e.exit_code() as u8)
+}

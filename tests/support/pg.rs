@@ -1,0 +1,164 @@
+//! A fresh database per test, on the server `DATABASE_URL` names, else on 127.0.0.1:5432,
+//! else on a private throwaway cluster (`scripts/pg-throwaway`) started for this test binary
+//! and removed when it exits.
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+static SERVER: OnceLock<String> = OnceLock::new();
+static THROWAWAY_DIR: Mutex<Option<PathBuf>> = Mutex::new(None);
+static TEMPLATE: Mutex<Option<String>> = Mutex::new(None);
+
+/// The repository root (where `scripts/` is).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Replace the database name in a connection URL.
+pub fn with_db(url: &str, db: &str) -> String {
+    let mut u = url::Url::parse(url).expect("server URL parses");
+    u.set_path(&format!("/{db}"));
+    u.to_string()
+}
+
+/// Start a throwaway cluster in `dir` with the project's script; returns its URL.
+pub fn start_throwaway(dir: &std::path::Path) -> String {
+    let out = std::process::Command::new(repo_root().join("scripts/pg-throwaway"))
+        .arg("start")
+        .arg(dir)
+        .output()
+        .expect("run scripts/pg-throwaway");
+    assert!(
+        out.status.success(),
+        "throwaway cluster failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// Stop and remove a throwaway cluster.
+pub fn stop_throwaway(dir: &std::path::Path) {
+    let _ = std::process::Command::new(repo_root().join("scripts/pg-throwaway"))
+        .arg("stop")
+        .arg(dir)
+        .status();
+}
+
+fn answers(addr: &str) -> bool {
+    addr.parse::<SocketAddr>()
+        .ok()
+        .and_then(|a| TcpStream::connect_timeout(&a, Duration::from_millis(500)).ok())
+        .is_some()
+}
+
+/// The admin URL of the server the tests use (starting a throwaway cluster if needed).
+pub fn server_url() -> &'static str {
+    SERVER.get_or_init(|| {
+        if let Ok(u) = std::env::var("DATABASE_URL")
+            && !u.is_empty()
+        {
+            return u;
+        }
+        if answers("127.0.0.1:5432") {
+            return "postgres://postgres@127.0.0.1:5432/postgres".to_string();
+        }
+        let dir = std::env::temp_dir().join(format!(
+            "hunter-pc-pg-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
+        let url = start_throwaway(&dir);
+        *THROWAWAY_DIR.lock().unwrap() = Some(dir);
+        url
+    })
+}
+
+fn admin() -> PgConnection {
+    PgConnection::establish(server_url()).expect("connect to the test server")
+}
+
+fn unique_name(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{prefix}_{}_{}_{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// A database of its own for one test, dropped when the value is dropped.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    /// An empty database (no migrations applied).
+    pub fn empty() -> TestDb {
+        let name = unique_name("hpc_test");
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin())
+            .expect("create test database");
+        let url = with_db(server_url(), &name);
+        TestDb { name, url }
+    }
+
+    /// A database with every migration applied (copied from a migrated template).
+    pub fn migrated() -> TestDb {
+        let mut tpl = TEMPLATE.lock().unwrap();
+        if tpl.is_none() {
+            let t = TestDb::empty();
+            let mut conn = PgConnection::establish(&t.url).unwrap();
+            hunter_pc::db::migrate_up(&mut conn, None).expect("migrate template");
+            drop(conn);
+            let name = t.name.clone();
+            std::mem::forget(t); // the template lives until the process ends
+            *tpl = Some(name);
+        }
+        let name = unique_name("hpc_test");
+        diesel::sql_query(format!(
+            "CREATE DATABASE {name} TEMPLATE {}",
+            tpl.as_ref().unwrap()
+        ))
+        .execute(&mut admin())
+        .expect("create test database from template");
+        let url = with_db(server_url(), &name);
+        TestDb { name, url }
+    }
+
+    pub fn conn(&self) -> PgConnection {
+        PgConnection::establish(&self.url).expect("connect to test database")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let _ = diesel::sql_query(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ))
+        .execute(&mut admin());
+    }
+}
+
+#[ctor::dtor]
+fn cleanup() {
+    if let Some(t) = TEMPLATE.lock().ok().and_then(|mut t| t.take())
+        && let Ok(mut c) = PgConnection::establish(server_url())
+    {
+        let _ =
+            diesel::sql_query(format!("DROP DATABASE IF EXISTS {t} WITH (FORCE)")).execute(&mut c);
+    }
+    if let Some(dir) = THROWAWAY_DIR.lock().ok().and_then(|mut d| d.take()) {
+        stop_throwaway(&dir);
+    }
+}
