@@ -11,3 +11,7 @@ pub mod db;
 pub mod error;
 pub mod logging;
 pub mod output;
+pub mod partner_center;
+pub mod pipeline;
+pub mod scan;
+pub mod score;

@@ -1,8 +1,13 @@
 //! One module per subcommand: gather inputs, call the library, print.
 
 pub mod docs;
+pub mod list_referrals;
+pub mod login;
 pub mod migrate;
+pub mod rescore;
+pub mod scan;
 pub mod status;
+pub mod sync;
 
 use std::io::IsTerminal;
 
@@ -52,13 +57,20 @@ pub fn run(cli: Cli, settings: Settings) -> Result<()> {
         Command::Status(a) => status::run(&ctx, a.json),
         Command::Completions { shell } => docs::completions(shell),
         Command::Man => docs::man(),
-        Command::Login(_)
-        | Command::Logout
-        | Command::Sync(_)
-        | Command::Rescore(_)
-        | Command::ListReferrals(_)
-        | Command::Scan(_) => Err(Error::failure(
-            "this command is not built yet in this version of hunter-pc",
-        )),
+        Command::Login(a) => login::login(&ctx, a),
+        Command::Logout => login::logout(&ctx),
+        Command::Sync(a) => sync::run(&ctx, a),
+        Command::Rescore(a) => rescore::run(&ctx, a),
+        Command::ListReferrals(a) => list_referrals::run(&ctx, a),
+        Command::Scan(a) => scan::run(&ctx, a),
     }
+}
+
+/// A Tokio runtime for the commands that do network I/O (built per command, so that `--help`
+/// and the database-only commands start no threads).
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::failure(format!("cannot start the async runtime: {e}")))
 }

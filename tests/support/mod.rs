@@ -1,7 +1,10 @@
 //! Test support shared by the test files: real Postgres, the binary as a process.
 #![allow(dead_code)]
 
+pub mod dns;
+pub mod partner_center;
 pub mod pg;
+pub mod signin;
 
 use assert_cmd::Command;
 

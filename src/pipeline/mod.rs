@@ -1,0 +1,3 @@
+//! The referral pipeline: extraction (pure) and the batched writes of a sync.
+
+pub mod extract;

@@ -1,0 +1,1 @@
+//! DNS mail-signal scans (issue: Domain scan).

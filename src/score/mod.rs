@@ -1,0 +1,1 @@
+//! The lead scorer and its rule table (issue: Scoring).

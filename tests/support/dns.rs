@@ -1,0 +1,1 @@
+//! A loopback DNS server serving test zones (issue: Domain scan).

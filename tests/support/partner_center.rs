@@ -1,0 +1,1 @@
+//! The Partner Center stand-in (issue: Partner Center sync).

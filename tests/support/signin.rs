@@ -1,0 +1,1 @@
+//! The Microsoft sign-in stand-in (issue: Sign-in).
