@@ -1,11 +1,293 @@
-//! `sync` (issues: Ingestion pipeline, Partner Center sync).
+//! `sync`: fetch → categorise → extract domain → record → upsert company → scan → score.
+//! The order of a run: configuration, the lock (on its own session, which also writes the
+//! `sync_runs` row), then the input, then the pages, then scans and scores.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use diesel::PgConnection;
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::SyncArgs;
 use crate::commands::Ctx;
-use crate::error::{Error, Result};
+use crate::db::{self, LockSession};
+use crate::error::{Error, Kind, Result};
+use crate::output::{emit, emit_json};
+use crate::pipeline::ingest::{Ingest, IngestOptions};
+use crate::partner_center::client::{Client, ListQuery};
+use crate::pipeline::cursor;
+use crate::pipeline::runlog::{self, RunStatus, Summary};
+use crate::pipeline::source::{self, Entry};
 
-pub fn run(_ctx: &Ctx, _args: SyncArgs) -> Result<()> {
-    Err(Error::failure(
-        "`sync` is not built yet in this version of hunter-pc",
-    ))
+pub fn run(ctx: &Ctx, args: SyncArgs) -> Result<()> {
+    let s = &ctx.settings;
+    if args.from_file.is_none() && !s.enabled {
+        // Before the database or the network: a disabled timer run needs nothing.
+        eprintln!("hunter-pc sync: disabled (HUNTER_PC_ENABLED is false); nothing to do");
+        if args.json {
+            emit_json(&serde_json::to_value(Summary::new(
+                None,
+                RunStatus::Disabled,
+                args.dry_run,
+                args.force,
+            ))?);
+        }
+        return Ok(());
+    }
+    let Some(path) = args.from_file.clone() else {
+        return run_api(ctx, &args);
+    };
+
+    let url = s.require_database_url()?;
+    let mut data = db::connect(url)?;
+    db::migration_state(&mut data)?.require_current()?;
+    let mut run = Run::begin(ctx, &args, url, "file")?;
+    if !run.lock.try_lock()? {
+        return run.end(RunStatus::Locked, Some(Error::temp(
+            "another hunter-pc sync is running (it holds the database lock); this run did nothing: try again later",
+        )));
+    }
+    let entries = match source::read_entries(&path) {
+        Ok(e) => e,
+        Err(e) => {
+            run.errors.insert("input".into(), e.message.clone());
+            return run.end(RunStatus::Failed, Some(e));
+        }
+    };
+    let outcome = run.ingest_all(&mut data, entries);
+    if let Err(e) = outcome {
+        let status = if e.kind == Kind::TempFail {
+            RunStatus::Incomplete
+        } else {
+            RunStatus::Failed
+        };
+        return run.end(status, Some(e));
+    }
+    run.finish_ok()
+}
+
+/// A sync from the Partner Center API: lock, guard, token, pages (each committed with its
+/// cursor), then scans and scores.
+fn run_api(ctx: &Ctx, args: &SyncArgs) -> Result<()> {
+    let s = &ctx.settings;
+    let url = s.require_database_url()?;
+    s.require_client_id()?;
+    let mut data = db::connect(url)?;
+    db::migration_state(&mut data)?.require_current()?;
+    let mut run = Run::begin(ctx, args, url, "api")?;
+    if !run.lock.try_lock()? {
+        return run.end(RunStatus::Locked, Some(Error::temp(
+            "another hunter-pc sync is running (it holds the database lock); this run did nothing: try again later",
+        )));
+    }
+    if !args.force
+        && let Some(at) = cursor::recent_api_run(run.lock.conn(), s.min_sync_interval_secs)?
+    {
+        eprintln!(
+            "hunter-pc sync: skipped: the last sync started at {at}, less than \
+             HUNTER_PC_MIN_SYNC_INTERVAL_SECS ({}s) ago; use --force to run now",
+            s.min_sync_interval_secs
+        );
+        return run.end(RunStatus::Skipped, None);
+    }
+    let session = match crate::auth::Session::open(s) {
+        Ok(session) => session,
+        Err(e) => return run.end(RunStatus::Failed, Some(e)),
+    };
+    let stream = cursor::stream(s.direction);
+    let since = if args.force {
+        None
+    } else {
+        cursor::read(&mut data, &stream)?
+            .map(|(t, _)| t - chrono::Duration::seconds(s.lookback_secs as i64))
+    };
+    let deadline = run.started + std::time::Duration::from_secs(s.run_budget_secs);
+    let rt = super::runtime()?;
+    let mut client = Client::new(s, session, deadline)?;
+    client.start(ListQuery { direction: s.direction, updated_since: since });
+    if args.dry_run {
+        AnsiTransactionManager::begin_transaction(&mut data)?;
+    }
+    let mut ordered = true;
+    let read = loop {
+        let page = match rt.block_on(client.next_page()) {
+            Ok(Some(page)) => page,
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(Error::from(e)),
+        };
+        ordered &= page.ordered;
+        let entries: Vec<Entry> = page.referrals.into_iter().map(Entry::Referral).collect();
+        // On an ordered read the cursor moves with each page, in its transaction.
+        let stream = (page.ordered && !args.dry_run).then_some(stream.as_str());
+        if let Err(e) = run.ingest.page(&mut data, entries, stream) {
+            break Err(e);
+        }
+    };
+    // An unordered read (the 400 fallback) moves the cursor once, after the last page.
+    if read.is_ok() && !ordered && !args.dry_run
+        && let Some(newest) = run.ingest.run_newest.clone()
+    {
+        cursor::advance(&mut data, &stream, &newest)?;
+    }
+    if args.dry_run {
+        AnsiTransactionManager::rollback_transaction(&mut data)?;
+    }
+    let stats = client.stats();
+    tracing::debug!(requests = stats.requests, retries = stats.retries, bytes = stats.bytes, "Partner Center read done");
+    if let Err(e) = read {
+        let status = if e.kind == Kind::TempFail { RunStatus::Incomplete } else { RunStatus::Failed };
+        return run.end(status, Some(e));
+    }
+    run.after_pages(&mut data)?;
+    run.finish_ok()
+}
+
+/// One run in progress.
+struct Run<'a> {
+    ctx: &'a Ctx,
+    args: &'a SyncArgs,
+    lock: LockSession,
+    ingest: Ingest,
+    summary: Summary,
+    errors: BTreeMap<String, String>,
+    started: Instant,
+}
+
+impl<'a> Run<'a> {
+    /// Open the bookkeeping session and write the run's row.
+    fn begin(ctx: &'a Ctx, args: &'a SyncArgs, url: &str, source: &str) -> Result<Run<'a>> {
+        let s = &ctx.settings;
+        let mut lock = LockSession::connect(url)?;
+        let id = runlog::start(
+            lock.conn(),
+            source,
+            args.force,
+            args.dry_run,
+            s.direction.as_str(),
+        )?;
+        Ok(Run {
+            ctx,
+            args,
+            lock,
+            ingest: Ingest::new(IngestOptions {
+                direction: s.direction,
+                force: args.force,
+            }),
+            summary: Summary::new(Some(id), RunStatus::Running, args.dry_run, args.force),
+            errors: BTreeMap::new(),
+            started: Instant::now(),
+        })
+    }
+
+    /// Every page of a file, in batches of the page size; one transaction each, or one for the
+    /// whole run (rolled back) when dry.
+    fn ingest_all(&mut self, data: &mut PgConnection, entries: Vec<Entry>) -> Result<()> {
+        let page_size = self.ctx.settings.page_size as usize;
+        let bar = self.progress(entries.len() as u64, "importing");
+        if self.args.dry_run {
+            AnsiTransactionManager::begin_transaction(data)?;
+        }
+        let mut it = entries.into_iter();
+        let result = loop {
+            let page: Vec<Entry> = it.by_ref().take(page_size).collect();
+            if page.is_empty() {
+                break Ok(());
+            }
+            let n = page.len() as u64;
+            if let Err(e) = self.ingest.page(data, page, None) {
+                break Err(e);
+            }
+            bar.inc(n);
+        };
+        bar.finish_and_clear();
+        if self.args.dry_run {
+            AnsiTransactionManager::rollback_transaction(data)?;
+        }
+        result
+    }
+
+    fn progress(&self, len: u64, what: &str) -> ProgressBar {
+        if !self.ctx.progress() {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} ({per_sec})") {
+            bar.set_style(style);
+        }
+        bar.set_message(what.to_string());
+        bar
+    }
+
+    /// After the pages: scan the domains that need it, then score what changed (not in a dry
+    /// run, and no scans with `--no-scan`).
+    fn after_pages(&mut self, _data: &mut PgConnection) -> Result<()> {
+        if self.args.dry_run {
+            return Ok(());
+        }
+        Ok(())
+    }
+
+    /// The pages are in: status `partial` when a referral failed, else `ok`.
+    fn finish_ok(self) -> Result<()> {
+        let failed = self.ingest.counts.failed;
+        if failed > 0 {
+            let id = self.summary.run_id.unwrap_or_default();
+            let e = Error::failure(format!(
+                "{failed} referral(s) failed and the rest were committed; see `errors` of sync run #{id} \
+                 (SELECT errors FROM sync_runs WHERE id = {id})"
+            ));
+            return self.end(RunStatus::Partial, Some(e));
+        }
+        self.end(RunStatus::Ok, None)
+    }
+
+    /// Record the run, log one summary event, print the summary, and return the run's error.
+    fn end(mut self, status: RunStatus, error: Option<Error>) -> Result<()> {
+        self.summary.absorb(&self.ingest.counts);
+        self.summary.status = status;
+        self.summary.duration_ms = self.started.elapsed().as_millis() as i64;
+        let mut errors = std::mem::take(&mut self.errors);
+        errors.extend(
+            self.ingest
+                .errors
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+        if let Err(e) = runlog::finish(self.lock.conn(), &self.summary, &errors) {
+            tracing::error!("could not record the sync run: {e}");
+        }
+        let s = &self.summary;
+        tracing::info!(
+            run_id = s.run_id,
+            status = s.status.as_str(),
+            fetched = s.fetched,
+            new = s.new,
+            updated = s.updated,
+            unchanged = s.unchanged,
+            failed = s.failed,
+            unlinked = s.unlinked,
+            companies_created = s.companies_created,
+            companies_updated = s.companies_updated,
+            raw_leads_inserted = s.raw_leads_inserted,
+            scans_ok = s.scans_ok,
+            scans_failed = s.scans_failed,
+            scored = s.scored,
+            pages = s.pages,
+            duration_ms = s.duration_ms,
+            statements = self.ingest.statements,
+            dry_run = s.dry_run,
+            forced = s.forced,
+            "sync finished"
+        );
+        if self.args.json {
+            emit_json(&serde_json::to_value(s)?);
+        } else {
+            emit(&s.table());
+        }
+        match error {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
 }

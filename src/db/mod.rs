@@ -243,29 +243,44 @@ struct Locked {
     locked: bool,
 }
 
-/// A session advisory lock held on its own connection; released when dropped (or when the
-/// process dies and the server closes the session).
-pub struct SyncLock {
+/// A dedicated database session for a sync's bookkeeping: it takes the session advisory lock
+/// that keeps one sync at a time (across hosts) and writes the `sync_runs` row, so that row is
+/// committed apart from the run's data. The lock is released when this is dropped, or by the
+/// server when the process dies.
+pub struct LockSession {
     conn: PgConnection,
+    held: bool,
 }
 
-impl SyncLock {
-    /// Try to take the lock at once: `Ok(None)` when another session holds it.
-    pub fn try_acquire(url: &str) -> Result<Option<SyncLock>> {
-        let mut conn = connect(url)?;
-        let got = diesel::sql_query("SELECT pg_try_advisory_lock($1) AS locked")
+impl LockSession {
+    pub fn connect(url: &str) -> Result<LockSession> {
+        Ok(LockSession {
+            conn: connect(url)?,
+            held: false,
+        })
+    }
+
+    /// Try to take the lock at once: `false` when another session holds it.
+    pub fn try_lock(&mut self) -> Result<bool> {
+        self.held = diesel::sql_query("SELECT pg_try_advisory_lock($1) AS locked")
             .bind::<BigInt, _>(SYNC_LOCK_KEY)
-            .get_result::<Locked>(&mut conn)?
+            .get_result::<Locked>(&mut self.conn)?
             .locked;
-        Ok(got.then_some(SyncLock { conn }))
+        Ok(self.held)
+    }
+
+    pub fn conn(&mut self) -> &mut PgConnection {
+        &mut self.conn
     }
 }
 
-impl Drop for SyncLock {
+impl Drop for LockSession {
     fn drop(&mut self) {
-        let _ = diesel::sql_query("SELECT pg_advisory_unlock($1) AS locked")
-            .bind::<BigInt, _>(SYNC_LOCK_KEY)
-            .get_result::<Locked>(&mut self.conn);
+        if self.held {
+            let _ = diesel::sql_query("SELECT pg_advisory_unlock($1) AS locked")
+                .bind::<BigInt, _>(SYNC_LOCK_KEY)
+                .get_result::<Locked>(&mut self.conn);
+        }
     }
 }
 

@@ -1,0 +1,579 @@
+//! Turning pages of referrals into tracking rows, raw leads and companies (pipeline.md §2).
+//!
+//! One transaction per page with multi-row statements: one read of the stored rows, then one
+//! upsert each for companies and referrals and one insert for raw leads. When a batch statement
+//! fails (one bad referral), the page is written again referral by referral, each in a
+//! savepoint, so the bad one is recorded as failed and the rest commit.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use bigdecimal::BigDecimal;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Bool, Int8, Jsonb, Nullable, Numeric, Text, Timestamptz};
+use serde_json::Value;
+
+use crate::config::Direction;
+use crate::error::{Error, Kind, Result};
+use crate::logging::mask;
+use crate::pipeline::extract::{Extracted, content_hash, extract};
+use crate::pipeline::source::Entry;
+
+/// Why a referral was skipped (cli.md's `skipped` reasons).
+pub const SKIP_DIRECTION: &str = "direction";
+pub const SKIP_INVALID: &str = "invalid";
+pub const SKIP_DUPLICATE: &str = "duplicate_in_run";
+pub const SKIP_STALE: &str = "stale";
+
+/// Settings that change what a run does with a referral.
+#[derive(Debug, Clone, Copy)]
+pub struct IngestOptions {
+    pub direction: Direction,
+    /// Reprocess unchanged referrals (rewrite row and company, touch the domain).
+    pub force: bool,
+}
+
+/// The counts of cli.md's summary that the ingestion decides.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub fetched: i64,
+    pub new: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub skipped: BTreeMap<String, i64>,
+    pub failed: i64,
+    pub unlinked: i64,
+    pub companies_created: i64,
+    pub companies_updated: i64,
+    pub raw_leads_inserted: i64,
+    pub pages: i64,
+}
+
+/// What a run has seen so far; lives across pages.
+pub struct Ingest {
+    pub opts: IngestOptions,
+    pub counts: Counts,
+    /// Referral id → message, for `sync_runs.errors`.
+    pub errors: BTreeMap<String, String>,
+    /// Company domains written by new, changed or forced referrals (to scan and score).
+    pub touched: BTreeSet<String>,
+    /// SQL statements sent, for the benchmark's statements-per-page.
+    pub statements: u64,
+    /// The newest `(updatedDateTime, id)` of the last page read (the API cursor candidate).
+    pub page_newest: Option<(DateTime<Utc>, String)>,
+    /// The newest `(updatedDateTime, id)` of the whole run.
+    pub run_newest: Option<(DateTime<Utc>, String)>,
+    seen: HashMap<String, Seen>,
+    created: HashSet<String>,
+    updated: HashSet<String>,
+}
+
+/// The newest copy of a referral processed in this run.
+struct Seen {
+    updated_at: Option<DateTime<Utc>>,
+    hash: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    New,
+    Updated,
+    /// Same content as stored, rewritten because of `--force`.
+    Forced,
+}
+
+/// A referral that will be written.
+struct Prepared {
+    ex: Extracted,
+    id: String,
+    hash: String,
+    raw: Value,
+    change: Change,
+}
+
+/// `a` is older than `b`. A missing time is not comparable, so it never makes a referral stale.
+fn older(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> bool {
+    matches!((a, b), (Some(a), Some(b)) if a < b)
+}
+
+impl Ingest {
+    pub fn new(opts: IngestOptions) -> Ingest {
+        Ingest {
+            opts,
+            counts: Counts::default(),
+            errors: BTreeMap::new(),
+            touched: BTreeSet::new(),
+            statements: 0,
+            page_newest: None,
+            run_newest: None,
+            seen: HashMap::new(),
+            created: HashSet::new(),
+            updated: HashSet::new(),
+        }
+    }
+
+    fn skip(&mut self, reason: &str) {
+        *self.counts.skipped.entry(reason.to_string()).or_default() += 1;
+    }
+
+    /// Process one page in one transaction (a savepoint when the caller holds a transaction,
+    /// as a dry run does). With `cursor_stream`, the stream's cursor moves to the page's newest
+    /// referral in the same transaction.
+    pub fn page(
+        &mut self,
+        conn: &mut PgConnection,
+        entries: Vec<Entry>,
+        cursor_stream: Option<&str>,
+    ) -> Result<()> {
+        self.counts.pages += 1;
+        self.counts.fetched += entries.len() as i64;
+        let candidates = self.identify(entries);
+        conn.transaction::<_, Error, _>(|conn| {
+            let ids: Vec<String> = candidates.iter().map(|(ex, _)| id_of(ex)).collect();
+            let stored = stored_rows(conn, &ids)?;
+            self.statements += 1;
+            let prepared = self.decide(candidates, &stored);
+            self.write(conn, prepared)?;
+            if let (Some(stream), Some(newest)) = (cursor_stream, &self.page_newest) {
+                crate::pipeline::cursor::advance(conn, stream, newest)?;
+                self.statements += 1;
+            }
+            Ok(())
+        })
+    }
+
+    /// Steps 1–2: identity and direction. Returns the referrals to look at further.
+    fn identify(&mut self, entries: Vec<Entry>) -> Vec<(Extracted, Value)> {
+        let mut out = Vec::with_capacity(entries.len());
+        self.page_newest = None;
+        for entry in entries {
+            let raw = match entry {
+                Entry::Invalid { line, reason } => {
+                    tracing::warn!(line, "skipped an invalid referral: {reason}");
+                    self.skip(SKIP_INVALID);
+                    continue;
+                }
+                Entry::Referral(v) => v,
+            };
+            let ex = extract(&raw);
+            if ex.referral_id.is_none() {
+                tracing::warn!("skipped a referral without an id");
+                self.skip(SKIP_INVALID);
+                continue;
+            }
+            if let (Some(t), Some(id)) = (ex.pc_updated_at, ex.referral_id.as_ref()) {
+                let candidate = (t, id.clone());
+                if self.page_newest.as_ref().is_none_or(|n| candidate > *n) {
+                    self.page_newest = Some(candidate.clone());
+                }
+                if self.run_newest.as_ref().is_none_or(|n| candidate > *n) {
+                    self.run_newest = Some(candidate);
+                }
+            }
+            let direction = ex.direction.as_deref().unwrap_or("incoming");
+            if !self.opts.direction.wants(direction) {
+                self.skip(SKIP_DIRECTION);
+                continue;
+            }
+            out.push((ex, raw));
+        }
+        out
+    }
+
+    /// Steps 3–4: stale, repeated and unchanged referrals, in the order received.
+    fn decide(
+        &mut self,
+        candidates: Vec<(Extracted, Value)>,
+        stored: &HashMap<String, Stored>,
+    ) -> Vec<Prepared> {
+        let mut out = Vec::new();
+        for (ex, raw) in candidates {
+            let id = id_of(&ex);
+            let hash = content_hash(&raw);
+            // `remember`: this copy is now the newest one of the run (not when skipped).
+            let (change, remember) = if let Some(prev) = self.seen.get(&id) {
+                let newer = match (ex.pc_updated_at, prev.updated_at) {
+                    (Some(a), Some(b)) => a > b,
+                    (Some(_), None) => true,
+                    _ => false,
+                };
+                let equally_new = ex.pc_updated_at == prev.updated_at;
+                if newer || (equally_new && hash != prev.hash) {
+                    (Some(Change::Updated), true)
+                } else {
+                    self.skip(SKIP_DUPLICATE);
+                    (None, false)
+                }
+            } else if let Some(s) = stored.get(&id) {
+                if older(ex.pc_updated_at, s.pc_updated_at) {
+                    self.skip(SKIP_STALE);
+                    (None, false)
+                } else if hash == s.content_hash {
+                    self.counts.unchanged += 1;
+                    (self.opts.force.then_some(Change::Forced), true)
+                } else {
+                    (Some(Change::Updated), true)
+                }
+            } else {
+                (Some(Change::New), true)
+            };
+            if remember {
+                self.seen.insert(
+                    id.clone(),
+                    Seen {
+                        updated_at: ex.pc_updated_at,
+                        hash: hash.clone(),
+                    },
+                );
+            }
+            if let Some(change) = change {
+                out.push(Prepared {
+                    ex,
+                    id,
+                    hash,
+                    raw,
+                    change,
+                });
+            }
+        }
+        out
+    }
+
+    /// Steps 8–11: write the batch; on a failing statement, referral by referral.
+    fn write(&mut self, conn: &mut PgConnection, prepared: Vec<Prepared>) -> Result<()> {
+        if prepared.is_empty() {
+            return Ok(());
+        }
+        let all: Vec<&Prepared> = prepared.iter().collect();
+        let batch = conn.transaction::<_, Error, _>(|c| write_rows(c, &all));
+        match batch {
+            Ok(w) => {
+                self.statements += w.statements;
+                self.account(&all, &w);
+            }
+            Err(e) if e.kind == Kind::Unavailable => return Err(e),
+            Err(e) => {
+                tracing::warn!(
+                    "a batch write failed ({e}); writing this page referral by referral"
+                );
+                for p in &all {
+                    match conn.transaction::<_, Error, _>(|c| write_rows(c, &[p])) {
+                        Ok(w) => {
+                            self.statements += w.statements;
+                            self.account(&[p], &w);
+                        }
+                        Err(e) if e.kind == Kind::Unavailable => return Err(e),
+                        Err(e) => {
+                            tracing::error!(referral_id = %p.id, "referral failed: {e}");
+                            self.counts.failed += 1;
+                            if p.change == Change::Forced {
+                                self.counts.unchanged -= 1; // counted once, as failed
+                            }
+                            self.errors.insert(p.id.clone(), e.message.clone());
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Count what a successful write did.
+    fn account(&mut self, written: &[&Prepared], w: &Written) {
+        self.counts.raw_leads_inserted += w.raw_leads;
+        for (domain, inserted) in &w.companies {
+            if *inserted {
+                self.created.insert(domain.clone());
+            }
+        }
+        for p in written {
+            match p.change {
+                Change::New => self.counts.new += 1,
+                Change::Updated => self.counts.updated += 1,
+                Change::Forced => {}
+            }
+            match &p.ex.domain {
+                None => {
+                    if p.change != Change::Forced {
+                        self.counts.unlinked += 1;
+                        tracing::warn!(referral_id = %p.id, "referral has no customer domain: stored unlinked");
+                    }
+                }
+                Some(d) => {
+                    self.touched.insert(d.clone());
+                    if p.change != Change::Forced && !self.created.contains(d) {
+                        self.updated.insert(d.clone());
+                    }
+                }
+            }
+        }
+        self.counts.companies_created = self.created.len() as i64;
+        self.counts.companies_updated = self.updated.len() as i64;
+    }
+}
+
+fn id_of(ex: &Extracted) -> String {
+    ex.referral_id.clone().unwrap_or_default()
+}
+
+/// What the database holds of a referral, for the stale and unchanged checks.
+#[derive(QueryableByName)]
+struct Stored {
+    #[diesel(sql_type = Text)]
+    referral_id: String,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pc_updated_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Text)]
+    content_hash: String,
+}
+
+fn stored_rows(conn: &mut PgConnection, ids: &[String]) -> Result<HashMap<String, Stored>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<Stored> = diesel::sql_query(
+        "SELECT referral_id, pc_updated_at, content_hash FROM partner_center_referrals \
+         WHERE referral_id = ANY($1)",
+    )
+    .bind::<Array<Text>, _>(ids)
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.referral_id.clone(), r))
+        .collect())
+}
+
+/// What one write did.
+#[derive(Default)]
+struct Written {
+    /// Company domain → inserted now (false: it existed).
+    companies: Vec<(String, bool)>,
+    raw_leads: i64,
+    statements: u64,
+}
+
+#[derive(QueryableByName)]
+struct CompanyRow {
+    #[diesel(sql_type = Int8)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    domain: String,
+    #[diesel(sql_type = Bool)]
+    inserted: bool,
+}
+
+/// Companies, then tracking rows, then raw leads, for these referrals: three statements.
+fn write_rows(conn: &mut PgConnection, items: &[&Prepared]) -> Result<Written> {
+    let mut w = Written::default();
+
+    // Companies by domain: the first referral in processing order names a new one; a tenant id
+    // on any of them makes the provider M365. An existing company keeps its name.
+    let mut order: Vec<&str> = Vec::new();
+    let mut company: HashMap<&str, (String, Option<&'static str>)> = HashMap::new();
+    for p in items {
+        let Some(d) = p.ex.domain.as_deref() else {
+            continue;
+        };
+        let m365 = p.ex.azure_tenant_id.is_some().then_some("M365");
+        company
+            .entry(d)
+            .and_modify(|c| c.1 = c.1.or(m365))
+            .or_insert_with(|| {
+                order.push(d);
+                let name = p.ex.company_name.clone().unwrap_or_else(|| d.to_string());
+                (name, m365)
+            });
+    }
+    let mut company_ids: HashMap<String, i64> = HashMap::new();
+    if !order.is_empty() {
+        let domains: Vec<String> = order.iter().map(|d| d.to_string()).collect();
+        let names: Vec<String> = order.iter().map(|d| company[d].0.clone()).collect();
+        let providers: Vec<Option<String>> = order
+            .iter()
+            .map(|d| company[d].1.map(str::to_string))
+            .collect();
+        let rows: Vec<CompanyRow> = diesel::sql_query(
+            "INSERT INTO companies (domain, canonical_name, provider) \
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) \
+             ON CONFLICT (domain) DO UPDATE SET \
+               provider = COALESCE(excluded.provider, companies.provider), updated_at = now() \
+             RETURNING id, domain, (xmax = 0) AS inserted",
+        )
+        .bind::<Array<Text>, _>(&domains)
+        .bind::<Array<Text>, _>(&names)
+        .bind::<Array<Nullable<Text>>, _>(&providers)
+        .load(conn)?;
+        w.statements += 1;
+        for r in rows {
+            company_ids.insert(r.domain.clone(), r.id);
+            w.companies.push((r.domain, r.inserted));
+        }
+    }
+
+    // Tracking rows: the last copy of each id in this batch is the newest (decide() saw to it).
+    let mut last: HashMap<&str, usize> = HashMap::new();
+    for (i, p) in items.iter().enumerate() {
+        last.insert(p.id.as_str(), i);
+    }
+    let rows: Vec<&Prepared> = items
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| last[p.id.as_str()] == *i)
+        .map(|(_, p)| *p)
+        .collect();
+    let mut cols = ReferralColumns::default();
+    for p in &rows {
+        cols.push(
+            p,
+            p.ex.domain
+                .as_ref()
+                .and_then(|d| company_ids.get(d).copied()),
+        );
+    }
+    cols.insert(conn)?;
+    w.statements += 1;
+
+    // Raw leads: one per new or changed referral with a domain.
+    let leads: Vec<&&Prepared> = items
+        .iter()
+        .filter(|p| p.change != Change::Forced && p.ex.domain.is_some())
+        .collect();
+    if !leads.is_empty() {
+        let n = diesel::sql_query(
+            "INSERT INTO raw_leads (source, company_name, email, website, domain, payload) \
+             SELECT 'partnercenter', * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[])",
+        )
+        .bind::<Array<Nullable<Text>>, _>(leads.iter().map(|p| p.ex.company_name.clone()).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(leads.iter().map(|p| p.ex.email.clone()).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(leads.iter().map(|p| p.ex.website.clone()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(leads.iter().map(|p| p.ex.domain.clone().unwrap_or_default()).collect::<Vec<_>>())
+        .bind::<Array<Jsonb>, _>(leads.iter().map(|p| p.raw.clone()).collect::<Vec<_>>())
+        .execute(conn)?;
+        w.statements += 1;
+        w.raw_leads = n as i64;
+    }
+    for p in items {
+        for warning in &p.ex.warnings {
+            tracing::warn!(referral_id = %p.id, "{warning}");
+        }
+        if let Some(t) = &p.ex.azure_tenant_id {
+            tracing::debug!(referral_id = %p.id, tenant = %mask(t), "referral carries an Azure tenant id");
+        }
+    }
+    Ok(w)
+}
+
+/// The tracking-row columns, one array per column, for one `unnest` upsert.
+#[derive(Default)]
+struct ReferralColumns {
+    referral_id: Vec<String>,
+    referral_type: Vec<Option<String>>,
+    type_: Vec<Option<String>>,
+    qualification: Vec<Option<String>>,
+    direction: Vec<Option<String>>,
+    status: Vec<Option<String>>,
+    substatus: Vec<Option<String>>,
+    engagement_id: Vec<Option<String>>,
+    company_name: Vec<Option<String>>,
+    customer_name: Vec<Option<String>>,
+    customer_country: Vec<Option<String>>,
+    domain: Vec<Option<String>>,
+    raw_domain: Vec<Option<String>>,
+    azure_tenant_id: Vec<Option<String>>,
+    deal_value: Vec<Option<BigDecimal>>,
+    currency: Vec<Option<String>>,
+    link_status: Vec<String>,
+    linked_lead_id: Vec<Option<i64>>,
+    pc_created_at: Vec<Option<DateTime<Utc>>>,
+    pc_updated_at: Vec<Option<DateTime<Utc>>>,
+    content_hash: Vec<String>,
+    raw_data: Vec<Value>,
+}
+
+impl ReferralColumns {
+    fn push(&mut self, p: &Prepared, company_id: Option<i64>) {
+        let ex = &p.ex;
+        self.referral_id.push(p.id.clone());
+        self.referral_type
+            .push(ex.referral_type.map(str::to_string));
+        self.type_.push(ex.type_.clone());
+        self.qualification.push(ex.qualification.clone());
+        self.direction.push(ex.direction.clone());
+        self.status.push(ex.status.clone());
+        self.substatus.push(ex.substatus.clone());
+        self.engagement_id.push(ex.engagement_id.clone());
+        self.company_name.push(ex.company_name.clone());
+        self.customer_name.push(ex.customer_name.clone());
+        self.customer_country.push(ex.customer_country.clone());
+        self.domain.push(ex.domain.clone());
+        self.raw_domain.push(ex.raw_domain.clone());
+        self.azure_tenant_id.push(ex.azure_tenant_id.clone());
+        self.deal_value.push(ex.deal_value.clone());
+        self.currency.push(ex.currency.clone());
+        self.link_status.push(
+            if ex.domain.is_some() {
+                "auto_linked"
+            } else {
+                "unlinked"
+            }
+            .to_string(),
+        );
+        self.linked_lead_id.push(company_id);
+        self.pc_created_at.push(ex.pc_created_at);
+        self.pc_updated_at.push(ex.pc_updated_at);
+        self.content_hash.push(p.hash.clone());
+        self.raw_data.push(p.raw.clone());
+    }
+
+    fn insert(self, conn: &mut PgConnection) -> Result<()> {
+        type T = Array<Nullable<Text>>;
+        diesel::sql_query(
+            "INSERT INTO partner_center_referrals (referral_id, referral_type, type, qualification, \
+               direction, status, substatus, engagement_id, company_name, customer_name, \
+               customer_country, domain, raw_domain, azure_tenant_id, deal_value, currency, \
+               link_status, linked_lead_id, pc_created_at, pc_updated_at, content_hash, raw_data) \
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
+               $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], \
+               $13::text[], $14::text[], $15::numeric[], $16::text[], $17::text[], $18::bigint[], \
+               $19::timestamptz[], $20::timestamptz[], $21::text[], $22::jsonb[]) \
+             ON CONFLICT (referral_id) DO UPDATE SET \
+               referral_type = excluded.referral_type, type = excluded.type, \
+               qualification = excluded.qualification, direction = excluded.direction, \
+               status = excluded.status, substatus = excluded.substatus, \
+               engagement_id = excluded.engagement_id, company_name = excluded.company_name, \
+               customer_name = excluded.customer_name, customer_country = excluded.customer_country, \
+               domain = excluded.domain, raw_domain = excluded.raw_domain, \
+               azure_tenant_id = excluded.azure_tenant_id, deal_value = excluded.deal_value, \
+               currency = excluded.currency, link_status = excluded.link_status, \
+               linked_lead_id = excluded.linked_lead_id, pc_created_at = excluded.pc_created_at, \
+               pc_updated_at = excluded.pc_updated_at, raw_data = excluded.raw_data, \
+               synced_at = CASE WHEN partner_center_referrals.content_hash = excluded.content_hash \
+                 THEN partner_center_referrals.synced_at ELSE now() END, \
+               content_hash = excluded.content_hash, updated_at = now()",
+        )
+        .bind::<Array<Text>, _>(self.referral_id)
+        .bind::<T, _>(self.referral_type)
+        .bind::<T, _>(self.type_)
+        .bind::<T, _>(self.qualification)
+        .bind::<T, _>(self.direction)
+        .bind::<T, _>(self.status)
+        .bind::<T, _>(self.substatus)
+        .bind::<T, _>(self.engagement_id)
+        .bind::<T, _>(self.company_name)
+        .bind::<T, _>(self.customer_name)
+        .bind::<T, _>(self.customer_country)
+        .bind::<T, _>(self.domain)
+        .bind::<T, _>(self.raw_domain)
+        .bind::<T, _>(self.azure_tenant_id)
+        .bind::<Array<Nullable<Numeric>>, _>(self.deal_value)
+        .bind::<T, _>(self.currency)
+        .bind::<Array<Text>, _>(self.link_status)
+        .bind::<Array<Nullable<Int8>>, _>(self.linked_lead_id)
+        .bind::<Array<Nullable<Timestamptz>>, _>(self.pc_created_at)
+        .bind::<Array<Nullable<Timestamptz>>, _>(self.pc_updated_at)
+        .bind::<Array<Text>, _>(self.content_hash)
+        .bind::<Array<Jsonb>, _>(self.raw_data)
+        .execute(conn)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,726 @@
+//! `sync --from-file` through the binary against real Postgres: counting, idempotence,
+//! dry runs, the lock, failure isolation and hostile input (issue: Ingestion pipeline).
+
+mod support;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use serde_json::{Value, json};
+use support::pg::TestDb;
+use support::{hunter, last_stderr_line, stdout_json};
+
+/// A referral shaped like the documented sample, with a customer contact at `domain`.
+fn referral(id: &str, updated: &str, domain: Option<&str>) -> Value {
+    let mut r = json!({
+        "id": id,
+        "engagementId": format!("eng-{id}"),
+        "organizationId": "7d23e5ca-19dc-4eaa-aac8-5e6b559f0d1d",
+        "organizationName": "Contoso Partner",
+        "createdDateTime": "2026-11-01T09:00:00.0000000Z",
+        "updatedDateTime": updated,
+        "status": "New",
+        "substatus": "Pending",
+        "qualification": "SalesQualified",
+        "type": "Independent",
+        "direction": "Incoming",
+        "customerProfile": {
+            "name": format!("Customer {id}"),
+            "address": {"city": "Istanbul", "country": "TR"},
+            "team": []
+        },
+        "details": {"dealValue": 1000, "currency": "USD"},
+        "team": [{"firstName": "Partner", "email": "seller@partner-side.com"}],
+        "inviteContext": {"invitedBy": {"organizationId": "msft"}}
+    });
+    if let Some(d) = domain {
+        r["customerProfile"]["team"] = json!([{"firstName": "Ayşe", "email": format!("ayse@{d}")}]);
+    }
+    r
+}
+
+fn write_ndjson(dir: &Path, name: &str, items: &[Value]) -> PathBuf {
+    let p = dir.join(name);
+    let mut f = std::fs::File::create(&p).unwrap();
+    for i in items {
+        writeln!(f, "{i}").unwrap();
+    }
+    p
+}
+
+fn import(db: &TestDb, home: &Path, file: &Path, extra: &[&str]) -> std::process::Output {
+    hunter(home)
+        .env("DATABASE_URL", &db.url)
+        .args(["sync", "--no-scan", "--json", "--from-file"])
+        .arg(file)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn count(db: &TestDb, sql: &str) -> i64 {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = Nullable<BigInt>)]
+        n: Option<i64>,
+    }
+    diesel::sql_query(sql)
+        .get_result::<N>(&mut db.conn())
+        .unwrap()
+        .n
+        .unwrap_or(0)
+}
+
+fn text(db: &TestDb, sql: &str) -> Option<String> {
+    #[derive(QueryableByName)]
+    struct T {
+        #[diesel(sql_type = Nullable<Text>)]
+        t: Option<String>,
+    }
+    diesel::sql_query(sql)
+        .get_result::<T>(&mut db.conn())
+        .ok()
+        .and_then(|r| r.t)
+}
+
+/// Every row of the data tables with its `xmin`: any insert, update or delete changes it.
+fn data_snapshot(db: &TestDb) -> String {
+    let mut out = String::new();
+    for t in [
+        "companies",
+        "raw_leads",
+        "partner_center_referrals",
+        "domain_signals",
+        "lead_scores",
+    ] {
+        out.push_str(
+            &text(
+                db,
+                &format!(
+                    "SELECT string_agg(x::text, E'\\n' ORDER BY x::text) AS t FROM \
+                     (SELECT xmin::text AS v, {t}.*::text AS r FROM {t}) x"
+                ),
+            )
+            .unwrap_or_default(),
+        );
+        out.push('\n');
+    }
+    out
+}
+
+fn summary(out: &std::process::Output) -> Value {
+    stdout_json(out)
+}
+
+fn fetched_is_the_sum(s: &Value) {
+    let skipped: i64 = s["skipped"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_i64().unwrap())
+        .sum();
+    let sum = s["new"].as_i64().unwrap()
+        + s["updated"].as_i64().unwrap()
+        + s["unchanged"].as_i64().unwrap()
+        + s["failed"].as_i64().unwrap()
+        + skipped;
+    assert_eq!(s["fetched"].as_i64().unwrap(), sum, "{s}");
+}
+
+#[test]
+fn counting_follows_the_rules_and_fetched_is_their_sum() {
+    let home = tempfile::tempdir().unwrap();
+    let db = TestDb::migrated();
+    // First import: a (to be changed), b (to stay), s (to be stale later).
+    let first = write_ndjson(
+        home.path(),
+        "first.ndjson",
+        &[
+            referral("a", "2026-11-02T10:00:00Z", Some("alpha.com.tr")),
+            referral("b", "2026-11-02T10:00:00Z", Some("beta.io")),
+            referral("s", "2026-11-05T10:00:00Z", Some("stale.io")),
+        ],
+    );
+    let out = import(&db, home.path(), &first, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = summary(&out);
+    assert_eq!(
+        (s["new"].as_i64(), s["companies_created"].as_i64()),
+        (Some(3), Some(3))
+    );
+
+    let mut outgoing = referral("o", "2026-11-03T10:00:00Z", Some("out.io"));
+    outgoing["direction"] = json!("Outgoing");
+    let mut id_less = referral("x", "2026-11-03T10:00:00Z", Some("noid.io"));
+    id_less.as_object_mut().unwrap().remove("id");
+    let mut a_changed = referral("a", "2026-11-03T10:00:00Z", Some("alpha.com.tr"));
+    a_changed["status"] = json!("Active");
+    let mut n_newer = referral("n", "2026-11-04T10:00:00Z", Some("beta.io"));
+    n_newer["status"] = json!("Active");
+    let mixed = write_ndjson(
+        home.path(),
+        "mixed.ndjson",
+        &[
+            a_changed,                                               // updated
+            referral("b", "2026-11-02T10:00:00Z", Some("beta.io")),  // unchanged
+            outgoing,                                                // skipped direction
+            id_less,                                                 // skipped invalid
+            referral("n", "2026-11-03T10:00:00Z", Some("beta.io")),  // new (existing company)
+            n_newer,                                                 // updated (newer repeat)
+            referral("n", "2026-11-01T10:00:00Z", Some("beta.io")),  // duplicate_in_run (older)
+            referral("s", "2026-11-01T10:00:00Z", Some("stale.io")), // stale
+            referral("u", "2026-11-03T10:00:00Z", None),             // new, unlinked
+            json!({"id": "g", "updatedDateTime": "2026-11-03T10:00:00Z",
+                   "customerProfile": {"name": "Gamma", "website": "https://www.gamma.com.tr/tr"}}), // new + company
+        ],
+    );
+    let out = import(&db, home.path(), &mixed, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = summary(&out);
+    assert_eq!(s["status"], "ok");
+    assert_eq!(s["fetched"], 10);
+    assert_eq!(s["new"], 3, "{s}");
+    assert_eq!(s["updated"], 2, "{s}");
+    assert_eq!(s["unchanged"], 1, "{s}");
+    assert_eq!(
+        s["skipped"],
+        json!({"direction": 1, "invalid": 1, "duplicate_in_run": 1, "stale": 1})
+    );
+    assert_eq!(s["failed"], 0);
+    assert_eq!(s["unlinked"], 1);
+    assert_eq!(s["companies_created"], 1, "{s}"); // gamma.com.tr
+    assert_eq!(s["companies_updated"], 2, "{s}"); // alpha.com.tr, beta.io
+    assert_eq!(s["raw_leads_inserted"], 4, "{s}"); // a, n, n again, g (u has no domain)
+    assert_eq!(s["pages"], 1);
+    fetched_is_the_sum(&s);
+
+    // The stored rows say the same.
+    assert_eq!(
+        count(&db, "SELECT count(*) AS n FROM partner_center_referrals"),
+        6
+    );
+    assert_eq!(
+        text(
+            &db,
+            "SELECT status AS t FROM partner_center_referrals WHERE referral_id = 'n'"
+        )
+        .as_deref(),
+        Some("Active")
+    );
+    assert_eq!(text(&db, "SELECT to_char(pc_updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS t FROM partner_center_referrals WHERE referral_id = 's'").as_deref(), Some("2026-11-05"));
+    assert_eq!(
+        text(
+            &db,
+            "SELECT link_status AS t FROM partner_center_referrals WHERE referral_id = 'u'"
+        )
+        .as_deref(),
+        Some("unlinked")
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) AS n FROM partner_center_referrals WHERE referral_id = 'u' AND linked_lead_id IS NULL"
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) AS n FROM partner_center_referrals r JOIN companies c ON c.id = r.linked_lead_id WHERE r.referral_id = 'g' AND c.domain = 'gamma.com.tr' AND r.link_status = 'auto_linked'"
+        ),
+        1
+    );
+    assert_eq!(
+        text(
+            &db,
+            "SELECT canonical_name AS t FROM companies WHERE domain = 'beta.io'"
+        )
+        .as_deref(),
+        Some("Customer b")
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) AS n FROM raw_leads WHERE domain = 'beta.io'"
+        ),
+        3
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) AS n FROM companies WHERE domain = 'out.io' OR domain = 'noid.io'"
+        ),
+        0
+    );
+    assert_eq!(
+        text(
+            &db,
+            "SELECT email AS t FROM raw_leads WHERE payload->>'id' = 'a' ORDER BY id DESC LIMIT 1"
+        )
+        .as_deref(),
+        Some("ayse@alpha.com.tr")
+    );
+    let run = text(
+        &db,
+        "SELECT row_to_json(r)::text AS t FROM sync_runs r ORDER BY id DESC LIMIT 1",
+    )
+    .unwrap();
+    let run: Value = serde_json::from_str(&run).unwrap();
+    assert_eq!(
+        (
+            run["status"].as_str(),
+            run["source"].as_str(),
+            run["new"].as_i64()
+        ),
+        (Some("ok"), Some("file"), Some(3))
+    );
+    assert_eq!(run["skipped"]["stale"], 1);
+}
+
+#[test]
+fn a_second_import_writes_nothing_and_a_change_adds_one_raw_lead() {
+    let home = tempfile::tempdir().unwrap();
+    let db = TestDb::migrated();
+    let items: Vec<Value> = (0..250)
+        .map(|i| {
+            referral(
+                &format!("r{i}"),
+                "2026-11-02T10:00:00.1234567Z",
+                Some(&format!("company{i}.com")),
+            )
+        })
+        .collect();
+    // An array file this time (the other tests use NDJSON).
+    let file = home.path().join("all.json");
+    std::fs::write(&file, serde_json::to_vec(&items).unwrap()).unwrap();
+    let out = import(&db, home.path(), &file, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = summary(&out);
+    assert_eq!(
+        (s["new"].as_i64(), s["pages"].as_i64()),
+        (Some(250), Some(3))
+    );
+    assert_eq!(
+        text(&db, "SELECT to_char(pc_updated_at AT TIME ZONE 'UTC', 'HH24:MI:SS.US') AS t FROM partner_center_referrals LIMIT 1").as_deref(),
+        Some("10:00:00.123456"),
+        "fractions beyond microseconds are truncated"
+    );
+
+    let before = data_snapshot(&db);
+    let stats_before = write_counters(&db);
+    let out = import(&db, home.path(), &file, &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let s = summary(&out);
+    assert_eq!(
+        (
+            s["new"].as_i64(),
+            s["updated"].as_i64(),
+            s["unchanged"].as_i64()
+        ),
+        (Some(0), Some(0), Some(250))
+    );
+    assert_eq!(s["raw_leads_inserted"], 0);
+    assert_eq!(
+        data_snapshot(&db),
+        before,
+        "an unchanged import must not touch a row"
+    );
+    assert_eq!(
+        write_counters(&db),
+        stats_before,
+        "pg_stat_user_tables saw writes"
+    );
+
+    // One referral changes: its row is updated and exactly one raw lead is added.
+    let mut changed = items[7].clone();
+    changed["updatedDateTime"] = json!("2026-11-03T10:00:00Z");
+    changed["substatus"] = json!("Accepted");
+    let f2 = write_ndjson(home.path(), "changed.ndjson", &[changed]);
+    let leads = count(&db, "SELECT count(*) AS n FROM raw_leads");
+    let synced_b = text(
+        &db,
+        "SELECT synced_at::text AS t FROM partner_center_referrals WHERE referral_id = 'r7'",
+    );
+    let s = summary(&import(&db, home.path(), &f2, &[]));
+    assert_eq!(
+        (s["updated"].as_i64(), s["raw_leads_inserted"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM raw_leads"), leads + 1);
+    assert_eq!(
+        text(
+            &db,
+            "SELECT substatus AS t FROM partner_center_referrals WHERE referral_id = 'r7'"
+        )
+        .as_deref(),
+        Some("Accepted")
+    );
+    assert_ne!(
+        text(
+            &db,
+            "SELECT synced_at::text AS t FROM partner_center_referrals WHERE referral_id = 'r7'"
+        ),
+        synced_b
+    );
+
+    // The older copy is now stale and changes nothing.
+    let before = data_snapshot(&db);
+    let f3 = write_ndjson(home.path(), "old.ndjson", &[items[7].clone()]);
+    let s = summary(&import(&db, home.path(), &f3, &[]));
+    assert_eq!(s["skipped"]["stale"], 1);
+    assert_eq!(data_snapshot(&db), before);
+
+    // --force reprocesses unchanged referrals: rows rewritten, no raw lead, synced_at kept.
+    let synced = text(
+        &db,
+        "SELECT synced_at::text AS t FROM partner_center_referrals WHERE referral_id = 'r1'",
+    );
+    let s = summary(&import(&db, home.path(), &file, &["--force"]));
+    assert_eq!(s["forced"], true);
+    assert_eq!(s["raw_leads_inserted"], 0);
+    assert_eq!(s["unchanged"], 249, "{s}");
+    assert_eq!(s["skipped"]["stale"], 1, "{s}"); // r7's old copy
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM raw_leads"), leads + 1);
+    assert_eq!(
+        text(
+            &db,
+            "SELECT synced_at::text AS t FROM partner_center_referrals WHERE referral_id = 'r1'"
+        ),
+        synced
+    );
+    assert_ne!(data_snapshot(&db), before, "--force rewrites the rows");
+}
+
+/// Inserts, updates and deletes the statistics collector saw on the data tables, once every
+/// backend of the test database has gone (so their counters are flushed).
+fn write_counters(db: &TestDb) -> i64 {
+    for _ in 0..100 {
+        let others = count(
+            db,
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        );
+        if others == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    count(
+        db,
+        "SELECT sum(n_tup_ins + n_tup_upd + n_tup_del)::bigint AS n FROM pg_stat_user_tables \
+         WHERE relname NOT IN ('sync_runs', 'sync_state')",
+    )
+}
+
+#[test]
+fn a_dry_run_keeps_nothing_but_its_run_row() {
+    let home = tempfile::tempdir().unwrap();
+    let db = TestDb::migrated();
+    let file = write_ndjson(
+        home.path(),
+        "f.ndjson",
+        &[
+            referral("a", "2026-11-02T10:00:00Z", Some("alpha.io")),
+            referral("b", "2026-11-02T10:00:00Z", None),
+        ],
+    );
+    let out = import(&db, home.path(), &file, &["--dry-run"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = summary(&out);
+    assert_eq!(
+        (
+            s["new"].as_i64(),
+            s["dry_run"].as_bool(),
+            s["companies_created"].as_i64()
+        ),
+        (Some(2), Some(true), Some(1))
+    );
+    for t in [
+        "companies",
+        "raw_leads",
+        "partner_center_referrals",
+        "domain_signals",
+        "lead_scores",
+        "sync_state",
+    ] {
+        assert_eq!(
+            count(&db, &format!("SELECT count(*) AS n FROM {t}")),
+            0,
+            "{t}"
+        );
+    }
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) AS n FROM sync_runs WHERE dry_run AND status = 'ok'"
+        ),
+        1
+    );
+}
+
+#[test]
+fn two_imports_at_once_one_waits_for_nothing_and_exits_75() {
+    let home = tempfile::tempdir().unwrap();
+    let db = TestDb::migrated();
+    let items: Vec<Value> = (0..3000)
+        .map(|i| {
+            referral(
+                &format!("r{i}"),
+                "2026-11-02T10:00:00Z",
+                Some(&format!("c{i}.com")),
+            )
+        })
+        .collect();
+    let file = write_ndjson(home.path(), "big.ndjson", &items);
+    // Hold the lock from here, as a running sync would, then start the two imports.
+    let mut holder = hunter_pc::db::LockSession::connect(&db.url).unwrap();
+    assert!(holder.try_lock().unwrap());
+    let t0 = std::time::Instant::now();
+    let out = import(&db, home.path(), &file, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(75),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        t0.elapsed() < std::time::Duration::from_secs(1),
+        "took {:?}",
+        t0.elapsed()
+    );
+    assert_eq!(summary(&out)["status"], "locked");
+    assert!(last_stderr_line(&out).contains("another hunter-pc sync is running"));
+    drop(holder);
+
+    let spawn = || {
+        support::hunter(home.path())
+            .env("DATABASE_URL", &db.url)
+            .args(["sync", "--no-scan", "--json", "--from-file"])
+            .arg(&file)
+            .as_std()
+            .clone()
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    let mut codes = vec![a.status.code().unwrap(), b.status.code().unwrap()];
+    codes.sort();
+    assert_eq!(
+        codes,
+        vec![0, 75],
+        "{}\n{}",
+        String::from_utf8_lossy(&a.stderr),
+        String::from_utf8_lossy(&b.stderr)
+    );
+    assert_eq!(
+        count(&db, "SELECT count(*) AS n FROM partner_center_referrals"),
+        3000
+    );
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM raw_leads"), 3000);
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM companies"), 3000);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) AS n FROM sync_runs WHERE status = 'locked'"
+        ),
+        2
+    );
+}
+
+#[test]
+fn a_referral_that_fails_to_write_is_isolated() {
+    let home = tempfile::tempdir().unwrap();
+    let db = TestDb::migrated();
+    db.conn()
+        .batch_execute(
+            "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN
+               IF NEW.referral_id = 'bad' THEN RAISE EXCEPTION 'refused by test trigger'; END IF;
+               RETURN NEW; END $$ LANGUAGE plpgsql;
+             CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON partner_center_referrals
+               FOR EACH ROW EXECUTE FUNCTION refuse();",
+        )
+        .unwrap();
+    let items: Vec<Value> = ["r1", "bad", "r2", "r3"]
+        .iter()
+        .map(|id| referral(id, "2026-11-02T10:00:00Z", Some(&format!("{id}.com"))))
+        .collect();
+    let file = write_ndjson(home.path(), "f.ndjson", &items);
+    let out = import(&db, home.path(), &file, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = summary(&out);
+    assert_eq!(
+        (
+            s["status"].as_str(),
+            s["failed"].as_i64(),
+            s["new"].as_i64()
+        ),
+        (Some("partial"), Some(1), Some(3))
+    );
+    fetched_is_the_sum(&s);
+    assert!(last_stderr_line(&out).starts_with("error: 1 referral(s) failed"));
+    assert_eq!(
+        count(&db, "SELECT count(*) AS n FROM partner_center_referrals"),
+        3
+    );
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM raw_leads"), 3);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) AS n FROM companies WHERE domain = 'bad.com'"
+        ),
+        0
+    );
+    let err = text(
+        &db,
+        "SELECT errors->>'bad' AS t FROM sync_runs ORDER BY id DESC LIMIT 1",
+    )
+    .unwrap();
+    assert!(err.contains("refused by test trigger"), "{err}");
+}
+
+#[test]
+fn hostile_files_get_their_stated_outcome() {
+    let home = tempfile::tempdir().unwrap();
+    let db = TestDb::migrated();
+
+    let missing = import(&db, home.path(), &home.path().join("nope.json"), &[]);
+    assert_eq!(missing.status.code(), Some(66));
+    assert!(last_stderr_line(&missing).contains("nope.json"));
+
+    let truncated = home.path().join("t.json");
+    std::fs::write(
+        &truncated,
+        "[\n  {\"id\": \"a\"},\n  {\"id\": \"b\", \"status\": ",
+    )
+    .unwrap();
+    let out = import(&db, home.path(), &truncated, &[]);
+    assert_eq!(out.status.code(), Some(65));
+    let line = last_stderr_line(&out);
+    assert!(line.contains("line 3 column"), "{line}");
+    assert_eq!(
+        count(&db, "SELECT count(*) AS n FROM partner_center_referrals"),
+        0
+    );
+
+    let empty = home.path().join("empty.ndjson");
+    std::fs::write(&empty, "\n\n   \n").unwrap();
+    let out = import(&db, home.path(), &empty, &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(summary(&out)["fetched"], 0);
+
+    // NDJSON with every kind of bad line among good ones.
+    let mut bytes = Vec::new();
+    let good = |id: &str| {
+        serde_json::to_vec(&referral(
+            id,
+            "2026-11-02T10:00:00Z",
+            Some(&format!("{id}.org")),
+        ))
+        .unwrap()
+    };
+    bytes.extend(good("g1"));
+    bytes.extend(b"\n{\"id\": \"broken\",\n"); // bad JSON
+    bytes.extend(b"{\"status\": \"New\"}\n"); // no id
+    bytes.extend(b"{\"id\": 42, \"customerProfile\": \"not an object\"}\n"); // wrong types
+    bytes.extend(br#"{"id": "wrong", "customerProfile": {"ids": 7, "team": "x", "name": ["a"]}, "details": {"dealValue": "lots"}, "updatedDateTime": "yesterday"}"#);
+    bytes.push(b'\n');
+    let huge = "x".repeat(1_000_000);
+    bytes.extend(
+        serde_json::to_vec(
+            &json!({"id": "huge", "customerProfile": {"name": huge}, "notes": huge}),
+        )
+        .unwrap(),
+    );
+    bytes.push(b'\n');
+    bytes.extend(
+        format!(
+            "{{\"id\":\"deep\",\"x\":{}{}}}\n",
+            "[".repeat(20000),
+            "]".repeat(20000)
+        )
+        .as_bytes(),
+    );
+    bytes.extend(b"{\"id\": \"utf\xff\xfe8\"}\n"); // invalid UTF-8
+    bytes.extend(
+        b"{\"id\": \"ctl\\u0000\\u001b\", \"customerProfile\": {\"name\": \"A\\u0000B\"}}\n",
+    );
+    bytes.extend(good("g2"));
+    bytes.push(b'\n');
+    let hostile = home.path().join("hostile.ndjson");
+    std::fs::write(&hostile, &bytes).unwrap();
+    let out = import(&db, home.path(), &hostile, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let s = summary(&out);
+    fetched_is_the_sum(&s);
+    assert_eq!(s["fetched"], 10, "{s}");
+    // bad JSON, no id, numeric id, deep nesting, invalid UTF-8 → invalid
+    assert_eq!(s["skipped"]["invalid"], 5, "{s}");
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) AS n FROM partner_center_referrals WHERE referral_id IN ('g1', 'g2')"
+        ),
+        2
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) AS n FROM partner_center_referrals WHERE referral_id = 'wrong' AND deal_value IS NULL AND pc_updated_at IS NULL"
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) AS n FROM partner_center_referrals WHERE referral_id = 'huge'"
+        ),
+        1
+    );
+    // Postgres cannot store the NUL character (text or jsonb): that referral fails alone, with
+    // its reason, and the run goes on.
+    assert_eq!(
+        (s["new"].as_i64(), s["failed"].as_i64()),
+        (Some(4), Some(1)),
+        "{s}"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(
+            &db,
+            "SELECT errors::text AS t FROM sync_runs ORDER BY id DESC LIMIT 1"
+        )
+        .unwrap()
+        .contains("ctl")
+    );
+}
