@@ -1,9 +1,15 @@
 //! What one referral says, derived without I/O: identity, category (pipeline.md §3), Azure
 //! tenant id (§4), customer domain (§5) and the tracking-row fields (§2 step 8).
 
-use bigdecimal::BigDecimal;
-use chrono::{DateTime, Utc};
+use std::str::FromStr;
+
+use bigdecimal::{BigDecimal, RoundingMode};
+use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::view::{at, scalar_text, text};
+use super::{category, domain, tenant};
 
 /// The fields of the tracking row and the ingestion row, derived from one referral's JSON.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -47,11 +53,170 @@ pub struct Extracted {
 }
 
 /// Derive everything the pipeline needs from one referral. Never panics.
-pub fn extract(_referral: &Value) -> Extracted {
-    unimplemented!("issue 3: referral extraction")
+pub fn extract(referral: &Value) -> Extracted {
+    let mut warnings = Vec::new();
+    let customer_name = trimmed_text(referral, &["customerProfile", "name"]);
+    let company_name = customer_name
+        .clone()
+        .or_else(|| trimmed_text(referral, &["companyName"]))
+        .or_else(|| trimmed_text(referral, &["company_name"]));
+    let azure_tenant_id = tenant::azure_tenant_id(referral, &mut warnings);
+    let found = domain::customer_domain(referral);
+    Extracted {
+        referral_id: text(referral, &["id"]).map(str::to_owned),
+        direction: direction(referral),
+        referral_type: category::referral_type(referral),
+        type_: scalar_text(at(referral, &["type"])),
+        qualification: scalar_text(at(referral, &["qualification"])),
+        status: scalar_text(at(referral, &["status"])),
+        substatus: scalar_text(at(referral, &["substatus"])),
+        engagement_id: scalar_text(at(referral, &["engagementId"])),
+        company_name,
+        customer_name,
+        customer_country: trimmed_text(referral, &["customerProfile", "address", "country"]),
+        azure_tenant_id,
+        domain: found.domain,
+        raw_domain: found.raw_domain,
+        email: found.email,
+        website: found.website,
+        deal_value: deal_value(at(referral, &["details", "dealValue"]), &mut warnings),
+        currency: trimmed_text(referral, &["details", "currency"]),
+        pc_created_at: timestamp(referral, "createdDateTime", &mut warnings),
+        pc_updated_at: timestamp(referral, "updatedDateTime", &mut warnings),
+        warnings,
+    }
+}
+
+/// `direction`, trimmed and in lower case; blank or missing → `None` (incoming). A value of
+/// another type is kept as its JSON text so that the caller skips it as an unknown direction.
+fn direction(referral: &Value) -> Option<String> {
+    match at(referral, &["direction"])? {
+        Value::Null => None,
+        Value::String(s) => Some(s.trim().to_lowercase()).filter(|s| !s.is_empty()),
+        other => Some(other.to_string()),
+    }
+}
+
+fn trimmed_text(referral: &Value, path: &[&str]) -> Option<String> {
+    text(referral, path).map(|s| s.trim().to_owned())
+}
+
+/// Largest absolute value numeric(15,2) holds is 10^13 − 0.01.
+const DEAL_VALUE_INTEGER_DIGITS: i64 = 13;
+const DEAL_VALUE_SCALE: i64 = 2;
+/// A number written with more characters than this is not a deal value (and parsing it could
+/// cost more than the whole referral).
+const MAX_NUMBER_TEXT: usize = 64;
+
+/// `details.dealValue` (a JSON number, or a string holding one) rounded to cents as Postgres
+/// would; `None` with a warning when it is not a number or does not fit numeric(15,2).
+pub fn deal_value(value: Option<&Value>, warnings: &mut Vec<String>) -> Option<BigDecimal> {
+    let written = match value? {
+        Value::Null => return None,
+        Value::Number(n) => n.to_string(),
+        Value::String(s) if s.trim().is_empty() => return None,
+        Value::String(s) => s.trim().to_owned(),
+        _ => {
+            warnings.push("details.dealValue is not a number; stored as NULL".to_owned());
+            return None;
+        }
+    };
+    let parsed = (written.len() <= MAX_NUMBER_TEXT)
+        .then(|| BigDecimal::from_str(&written).ok())
+        .flatten();
+    let Some(number) = parsed else {
+        warnings.push("details.dealValue is not a number; stored as NULL".to_owned());
+        return None;
+    };
+    let fitted = fit_numeric_15_2(&number);
+    if fitted.is_none() {
+        warnings.push("details.dealValue does not fit numeric(15,2); stored as NULL".to_owned());
+    }
+    fitted
+}
+
+/// `number` rounded half away from zero to two decimals, when it then fits numeric(15,2).
+fn fit_numeric_15_2(number: &BigDecimal) -> Option<BigDecimal> {
+    let (_, exponent) = number.as_bigint_and_exponent();
+    let digits = i64::try_from(number.digits()).unwrap_or(i64::MAX);
+    let integer_digits = digits.saturating_sub(exponent);
+    if number.sign() == bigdecimal::num_bigint::Sign::NoSign || integer_digits < -DEAL_VALUE_SCALE {
+        // Zero, or below half a cent in magnitude: rounds to zero (and must not be
+        // rescaled from an enormous exponent).
+        return Some(BigDecimal::new(0.into(), DEAL_VALUE_SCALE));
+    }
+    if integer_digits > DEAL_VALUE_INTEGER_DIGITS {
+        return None;
+    }
+    let rounded = number.with_scale_round(DEAL_VALUE_SCALE, RoundingMode::HalfUp);
+    let limit = BigDecimal::new(1.into(), -DEAL_VALUE_INTEGER_DIGITS);
+    (rounded.abs() < limit).then_some(rounded)
+}
+
+/// A timestamp field: RFC 3339 (any number of fractional digits; without an offset it is
+/// read as UTC), truncated to microseconds. Unparseable → `None` with a warning.
+fn timestamp(referral: &Value, field: &str, warnings: &mut Vec<String>) -> Option<DateTime<Utc>> {
+    let value = at(referral, &[field])?;
+    let parsed = match value {
+        Value::Null => return None,
+        Value::String(s) if s.trim().is_empty() => return None,
+        Value::String(s) => parse_timestamp(s),
+        _ => None,
+    };
+    if parsed.is_none() {
+        warnings.push(format!("{field} is not a date and time; stored as NULL"));
+    }
+    parsed
+}
+
+/// Parse a Partner Center timestamp and truncate it to microseconds (what Postgres keeps).
+pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    let utc = DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|_| {
+            NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").map(|t| t.and_utc())
+        })
+        .ok()?;
+    utc.with_nanosecond(utc.nanosecond() / 1_000 * 1_000)
 }
 
 /// SHA-256 (hex) of the compact JSON with object keys sorted, values as received (§2 step 4).
-pub fn content_hash(_referral: &Value) -> String {
-    unimplemented!("issue 3: content hash")
+pub fn content_hash(referral: &Value) -> String {
+    let mut hasher = Sha256::new();
+    write_canonical(referral, &mut hasher);
+    hex::encode(hasher.finalize())
+}
+
+/// Compact JSON with object keys in byte order, written straight into the hasher.
+fn write_canonical(value: &Value, out: &mut Sha256) {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.update(b"{");
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.update(b",");
+                }
+                out.update(Value::String(key.clone()).to_string().as_bytes());
+                out.update(b":");
+                if let Some(v) = map.get(key) {
+                    write_canonical(v, out);
+                }
+            }
+            out.update(b"}");
+        }
+        Value::Array(items) => {
+            out.update(b"[");
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.update(b",");
+                }
+                write_canonical(item, out);
+            }
+            out.update(b"]");
+        }
+        scalar => out.update(scalar.to_string().as_bytes()),
+    }
 }

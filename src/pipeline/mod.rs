@@ -1,8 +1,16 @@
 //! The referral pipeline: extraction (pure), reading files, the batched writes of a sync, and
 //! the run's bookkeeping.
+//!
+//! The pure part is split by the spec's sections: [`category`] (pipeline.md §3), [`tenant`]
+//! (§4), [`domain`] (§5), gathered by [`extract`] together with the tracking-row fields of §2.
+//! [`source`] reads files, [`ingest`] writes pages, [`cursor`] and [`runlog`] keep the run's state.
 
+pub mod category;
 pub mod cursor;
+pub mod domain;
 pub mod extract;
 pub mod ingest;
 pub mod runlog;
 pub mod source;
+pub mod tenant;
+mod view;
