@@ -249,6 +249,9 @@ impl<T: TokenSource, C: Clock> Client<T, C> {
                 (answer, url)
             }
         };
+        if !answer.status.is_success() {
+            return Err(status_error(&answer));
+        }
         let raw = parse_page(&answer.body).map_err(|m| {
             unavailable(format!(
                 "Partner Center sent an unusable page: {m}{}",
