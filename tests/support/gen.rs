@@ -122,7 +122,7 @@ pub fn referrals(seed: u64, n: usize) -> Vec<Value> {
 /// (a multiplicative permutation), spread over about 35 days, not in index order.
 pub fn updated_at(seed: u64, index: usize) -> DateTime<Utc> {
     const PRIME: u64 = 1_000_003;
-    let slot = (index as u64 % PRIME) * 7919 % PRIME;
+    let slot = (index as u64 % PRIME) * 618_034 % PRIME;
     let base = DateTime::<Utc>::from_timestamp(1_790_000_000 + (seed % 1000) as i64 * 86_400, 0)
         .unwrap_or_default();
     base + Duration::seconds(slot as i64 * 3) + Duration::microseconds((index % 1_000_000) as i64)
