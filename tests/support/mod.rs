@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod dns;
+pub mod r#gen;
 pub mod partner_center;
 pub mod pg;
 pub mod signin;
