@@ -515,12 +515,10 @@ fn two_imports_at_once_one_waits_for_nothing_and_exits_75() {
     drop(holder);
 
     let spawn = || {
-        support::hunter(home.path())
+        support::hunter_std(home.path())
             .env("DATABASE_URL", &db.url)
             .args(["sync", "--no-scan", "--json", "--from-file"])
             .arg(&file)
-            .as_std()
-            .clone()
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
@@ -671,9 +669,8 @@ fn hostile_files_get_their_stated_outcome() {
         .as_bytes(),
     );
     bytes.extend(b"{\"id\": \"utf\xff\xfe8\"}\n"); // invalid UTF-8
-    bytes.extend(
-        b"{\"id\": \"ctl\\u0000\\u001b\", \"customerProfile\": {\"name\": \"A\\u0000B\"}}\n",
-    );
+    bytes.extend(b"{\"id\": \"nul\\u0000\"}\n"); // an id Postgres cannot hold
+    bytes.extend(b"{\"id\": \"ctl\\u001b\", \"customerProfile\": {\"name\": \"A\\u0000B\"}}\n");
     bytes.extend(good("g2"));
     bytes.push(b'\n');
     let hostile = home.path().join("hostile.ndjson");
@@ -683,9 +680,9 @@ fn hostile_files_get_their_stated_outcome() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     let s = summary(&out);
     fetched_is_the_sum(&s);
-    assert_eq!(s["fetched"], 10, "{s}");
-    // bad JSON, no id, numeric id, deep nesting, invalid UTF-8 → invalid
-    assert_eq!(s["skipped"]["invalid"], 5, "{s}");
+    assert_eq!(s["fetched"], 11, "{s}");
+    // bad JSON, no id, numeric id, deep nesting, invalid UTF-8, NUL in the id → invalid
+    assert_eq!(s["skipped"]["invalid"], 6, "{s}");
     assert_eq!(
         count(
             &db,

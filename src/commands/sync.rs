@@ -14,9 +14,9 @@ use crate::commands::Ctx;
 use crate::db::{self, LockSession};
 use crate::error::{Error, Kind, Result};
 use crate::output::{emit, emit_json};
-use crate::pipeline::ingest::{Ingest, IngestOptions};
-use crate::partner_center::client::{Client, ListQuery};
+use crate::partner_center::{Client, ListQuery};
 use crate::pipeline::cursor;
+use crate::pipeline::ingest::{Ingest, IngestOptions};
 use crate::pipeline::runlog::{self, RunStatus, Summary};
 use crate::pipeline::source::{self, Entry};
 
@@ -105,7 +105,10 @@ fn run_api(ctx: &Ctx, args: &SyncArgs) -> Result<()> {
     let deadline = run.started + std::time::Duration::from_secs(s.run_budget_secs);
     let rt = super::runtime()?;
     let mut client = Client::new(s, session, deadline)?;
-    client.start(ListQuery { direction: s.direction, updated_since: since });
+    client.start(ListQuery {
+        direction: s.direction,
+        updated_since: since,
+    });
     if args.dry_run {
         AnsiTransactionManager::begin_transaction(&mut data)?;
     }
@@ -125,7 +128,9 @@ fn run_api(ctx: &Ctx, args: &SyncArgs) -> Result<()> {
         }
     };
     // An unordered read (the 400 fallback) moves the cursor once, after the last page.
-    if read.is_ok() && !ordered && !args.dry_run
+    if read.is_ok()
+        && !ordered
+        && !args.dry_run
         && let Some(newest) = run.ingest.run_newest.clone()
     {
         cursor::advance(&mut data, &stream, &newest)?;
@@ -134,9 +139,18 @@ fn run_api(ctx: &Ctx, args: &SyncArgs) -> Result<()> {
         AnsiTransactionManager::rollback_transaction(&mut data)?;
     }
     let stats = client.stats();
-    tracing::debug!(requests = stats.requests, retries = stats.retries, bytes = stats.bytes, "Partner Center read done");
+    tracing::debug!(
+        requests = stats.requests,
+        retries = stats.retries,
+        bytes = stats.bytes,
+        "Partner Center read done"
+    );
     if let Err(e) = read {
-        let status = if e.kind == Kind::TempFail { RunStatus::Incomplete } else { RunStatus::Failed };
+        let status = if e.kind == Kind::TempFail {
+            RunStatus::Incomplete
+        } else {
+            RunStatus::Failed
+        };
         return run.end(status, Some(e));
     }
     run.after_pages(&mut data)?;

@@ -22,12 +22,11 @@ struct Row {
 
 /// The stored cursor of a stream, if any.
 pub fn read(conn: &mut PgConnection, stream: &str) -> Result<Option<(DateTime<Utc>, String)>> {
-    let row = diesel::sql_query(
-        "SELECT cursor_updated_at, cursor_id FROM sync_state WHERE stream = $1",
-    )
-    .bind::<Text, _>(stream)
-    .get_result::<Row>(conn)
-    .optional()?;
+    let row =
+        diesel::sql_query("SELECT cursor_updated_at, cursor_id FROM sync_state WHERE stream = $1")
+            .bind::<Text, _>(stream)
+            .get_result::<Row>(conn)
+            .optional()?;
     Ok(row.and_then(|r| Some((r.cursor_updated_at?, r.cursor_id.unwrap_or_default()))))
 }
 

@@ -156,10 +156,19 @@ impl Ingest {
                 Entry::Referral(v) => v,
             };
             let ex = extract(&raw);
-            if ex.referral_id.is_none() {
-                tracing::warn!("skipped a referral without an id");
-                self.skip(SKIP_INVALID);
-                continue;
+            match ex.referral_id.as_deref() {
+                None => {
+                    tracing::warn!("skipped a referral without an id");
+                    self.skip(SKIP_INVALID);
+                    continue;
+                }
+                // Postgres text cannot hold NUL: such an id can never be stored or looked up.
+                Some(id) if id.contains('\0') => {
+                    tracing::warn!("skipped a referral whose id contains a NUL character");
+                    self.skip(SKIP_INVALID);
+                    continue;
+                }
+                Some(_) => {}
             }
             if let (Some(t), Some(id)) = (ex.pc_updated_at, ex.referral_id.as_ref()) {
                 let candidate = (t, id.clone());

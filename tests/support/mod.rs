@@ -12,7 +12,12 @@ use assert_cmd::Command;
 /// The built `hunter-pc` with a clean environment (nothing from the developer's shell leaks
 /// in), a home of its own, and logs as JSON lines.
 pub fn hunter(home: &std::path::Path) -> Command {
-    let mut c = Command::cargo_bin("hunter-pc").unwrap();
+    Command::from_std(hunter_std(home))
+}
+
+/// The same, as a `std::process::Command` (for spawning several at once).
+pub fn hunter_std(home: &std::path::Path) -> std::process::Command {
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("hunter-pc"));
     c.env_clear()
         .env("HOME", home)
         .env("PATH", std::env::var("PATH").unwrap_or_default())
