@@ -11,6 +11,9 @@ use sha2::{Digest, Sha256};
 use super::view::{at, scalar_text, text};
 use super::{category, domain, tenant};
 
+/// The one-candidate normaliser and the registrable-domain function, for the lead and scan code.
+pub use super::domain::{normalize_domain, registrable_domain};
+
 /// The fields of the tracking row and the ingestion row, derived from one referral's JSON.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Extracted {
