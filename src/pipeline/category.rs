@@ -132,3 +132,33 @@ fn is_one_of(text: &str, values: &[&str]) -> bool {
     let text = text.trim();
     values.iter().any(|v| text.eq_ignore_ascii_case(v))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn rows_are_numbered_one_to_nine_in_order() {
+        let rows: Vec<u8> = RULES.iter().map(|(row, _, _)| *row).collect();
+        assert!(rows.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!((rows.first(), rows.last()), (Some(&1), Some(&9)));
+    }
+
+    #[test]
+    fn label_skips_microsoft_types_and_blank_fields() {
+        assert_eq!(explicit_label(&json!({"type": "Shared"})), None);
+        assert_eq!(
+            explicit_label(&json!({"type": "Independent", "source": "Web"})),
+            Some("Web")
+        );
+        assert_eq!(
+            explicit_label(&json!({"referralType": "", "type": "Other"})),
+            Some("Other")
+        );
+        assert_eq!(
+            explicit_label(&json!({"referralType": 1, "category": "c"})),
+            Some("c")
+        );
+    }
+}

@@ -405,3 +405,96 @@ pub fn is_public_suffix(host_ascii: &str) -> bool {
     let host = host_ascii.to_ascii_lowercase();
     psl::suffix(host.as_bytes()).is_some_and(|s| s.as_bytes() == host.as_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_of_url_drops_scheme_userinfo_port_path_query_fragment() {
+        assert_eq!(host_of_url("https://u:p@Host.com:8443/a?b#c"), "Host.com");
+        assert_eq!(host_of_url("HtTp://host.com"), "host.com");
+        assert_eq!(host_of_url("//host.com/x"), "host.com");
+        assert_eq!(host_of_url("host.com?x"), "host.com");
+        assert_eq!(host_of_url("host.com#x"), "host.com");
+        assert_eq!(host_of_url("host.com\\x"), "host.com");
+        assert_eq!(host_of_url("  host.com  "), "host.com");
+        assert_eq!(host_of_url("http://[::1]:80/"), "[::1]");
+        assert_eq!(host_of_url("ftp://host.com"), "ftp");
+    }
+
+    #[test]
+    fn email_address_unwraps_mailto_and_names() {
+        assert_eq!(email_address("\"A B\" <a@b.com>"), Some("a@b.com"));
+        assert_eq!(email_address("MailTo:a@b.com?subject=x"), Some("a@b.com"));
+        assert_eq!(email_address("a.b.com"), None);
+        assert_eq!(host_of_email("a@b@c.com"), Some("c.com"));
+        assert_eq!(host_of_email("a@"), None);
+    }
+
+    #[test]
+    fn normalize_host_reads_variants_and_rejects_what_is_no_host_name() {
+        assert_eq!(
+            normalize_host("İZMİR.com.tr").as_deref(),
+            Some("izmir.com.tr")
+        );
+        assert_eq!(normalize_host("a\u{200C}b.com").as_deref(), Some("ab.com"));
+        assert_eq!(
+            normalize_host("ÖRNEK.com.tr...").as_deref(),
+            Some("xn--rnek-4qa.com.tr")
+        );
+        assert_eq!(normalize_host("ab--cd.com").as_deref(), Some("ab--cd.com"));
+        for bad in [
+            "",
+            ".",
+            "com",
+            "a..b",
+            ".a.com",
+            "-a.com",
+            "a-.com",
+            "a_b.com",
+            "a b.com",
+            "1.2.3.4",
+            "1.2",
+            "a.123",
+            "::1",
+            "[::1]",
+            "xn--zz.com",
+        ] {
+            assert_eq!(normalize_host(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_suffix_list_has_both_sections_and_our_extra_rules() {
+        assert_eq!(
+            registrable_domain("a.b.github.io").as_deref(),
+            Some("b.github.io")
+        );
+        assert_eq!(
+            registrable_domain("WWW.Contoso.CO.UK").as_deref(),
+            Some("contoso.co.uk")
+        );
+        assert_eq!(registrable_domain("co.uk"), None);
+        assert!(
+            is_public_suffix("github.io")
+                && is_public_suffix("com.tr")
+                && !is_public_suffix("a.com")
+        );
+        assert!(has_listed_suffix("a.com.tr") && !has_listed_suffix("a.local"));
+    }
+
+    #[test]
+    fn placeholders_and_consumers_are_rejected_after_reduction() {
+        assert_eq!(
+            normalize_candidate("www.yourcompany.com", CandidateKind::Url),
+            None
+        );
+        assert_eq!(
+            normalize_candidate("a@mail.GMAIL.com", CandidateKind::Email),
+            None
+        );
+        assert_eq!(normalize_candidate("NONE", CandidateKind::Url), None);
+        assert!(is_consumer_domain("mynet.com") && !is_consumer_domain("contoso.com"));
+    }
+}

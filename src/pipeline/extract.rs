@@ -11,6 +11,9 @@ use sha2::{Digest, Sha256};
 use super::view::{at, scalar_text, text};
 use super::{category, domain, tenant};
 
+/// The one-candidate normaliser and the registrable-domain function, for the lead and scan code.
+pub use super::domain::{normalize_domain, registrable_domain};
+
 /// The fields of the tracking row and the ingestion row, derived from one referral's JSON.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Extracted {
@@ -188,22 +191,21 @@ pub fn content_hash(referral: &Value) -> String {
     hex::encode(hasher.finalize())
 }
 
-/// Compact JSON with object keys in byte order, written straight into the hasher.
+/// Compact JSON with object keys in byte order, written straight into the hasher. (Recursion
+/// depth is that of the value; serde_json's parser caps it at 128.)
 fn write_canonical(value: &Value, out: &mut Sha256) {
     match value {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
             out.update(b"{");
-            for (i, key) in keys.into_iter().enumerate() {
+            for (i, (key, v)) in entries.into_iter().enumerate() {
                 if i > 0 {
                     out.update(b",");
                 }
-                out.update(Value::String(key.clone()).to_string().as_bytes());
+                write_json(key, out);
                 out.update(b":");
-                if let Some(v) = map.get(key) {
-                    write_canonical(v, out);
-                }
+                write_canonical(v, out);
             }
             out.update(b"}");
         }
@@ -217,6 +219,61 @@ fn write_canonical(value: &Value, out: &mut Sha256) {
             }
             out.update(b"]");
         }
-        scalar => out.update(scalar.to_string().as_bytes()),
+        scalar => write_json(scalar, out),
+    }
+}
+
+/// serde_json's compact text of a string key or a scalar, into the hasher.
+fn write_json<T: serde::Serialize + ?Sized>(value: &T, out: &mut Sha256) {
+    // Writing a string or a scalar into a hasher cannot fail.
+    let _ = serde_json::to_writer(HashWriter(out), value);
+}
+
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fit(text: &str) -> Option<String> {
+        let number = BigDecimal::from_str(text).ok()?;
+        fit_numeric_15_2(&number).map(|d| d.to_string())
+    }
+
+    #[test]
+    fn numeric_15_2_bounds_and_rounding() {
+        assert_eq!(fit("9999999999999.99").as_deref(), Some("9999999999999.99"));
+        assert_eq!(
+            fit("-9999999999999.994").as_deref(),
+            Some("-9999999999999.99")
+        );
+        assert_eq!(fit("9999999999999.995"), None);
+        assert_eq!(fit("10000000000000"), None);
+        assert_eq!(fit("1.005").as_deref(), Some("1.01"));
+        assert_eq!(fit("1.004").as_deref(), Some("1.00"));
+        assert_eq!(fit("12e2").as_deref(), Some("1200.00"));
+        assert_eq!(fit("1e-999999999").map(|_| ()), Some(()));
+        assert_eq!(fit("1e999999999"), None);
+    }
+
+    #[test]
+    fn timestamps_parse_and_truncate() {
+        let t = parse_timestamp("2020-10-30T21:03:00.0000009Z").map(|t| t.nanosecond());
+        assert_eq!(t, Some(0));
+        let t = parse_timestamp("2020-10-30T21:03:00.123456789123Z").map(|t| t.nanosecond());
+        assert_eq!(t, Some(123_456_000));
+        assert!(parse_timestamp("2020-10-30").is_none());
+        assert!(parse_timestamp("").is_none());
     }
 }

@@ -79,3 +79,56 @@ pub fn canonical_guid(text: &str) -> Option<String> {
 }
 
 const NIL_GUID: &str = "00000000-0000-0000-0000-000000000000";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guids_in_canonical_lower_case() {
+        let canonical = "3f2504e0-4f89-11d3-9a0c-0305e82c3301";
+        for written in [
+            canonical,
+            "3F2504E0-4F89-11D3-9A0C-0305E82C3301",
+            "{3f2504e0-4f89-11d3-9a0c-0305e82c3301}",
+            " 3f2504e0-4f89-11d3-9a0c-0305e82c3301\n",
+        ] {
+            assert_eq!(
+                canonical_guid(written).as_deref(),
+                Some(canonical),
+                "{written:?}"
+            );
+        }
+        for bad in [
+            "",
+            "{}",
+            "3f2504e04f8911d39a0c0305e82c3301",
+            "3f2504e0-4f89-11d3-9a0c-0305e82c3301}",
+            "{3f2504e0-4f89-11d3-9a0c-0305e82c3301",
+            "3f2504e0_4f89_11d3_9a0c_0305e82c3301",
+            "urn:uuid:3f2504e0-4f89-11d3-9a0c-0305e82c3301",
+            "3f2504e0-4f89-11d3-9a0c-0305e82c33011",
+            "3f2504e0-4f89-11d3-9a0c-0305e82c330ü",
+            NIL_GUID,
+        ] {
+            assert_eq!(canonical_guid(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn profile_types_ignore_case_hyphens_underscores_and_spaces() {
+        for name in [
+            "AzureTenantId",
+            "azure-tenant-id",
+            "AZURE_TENANT_ID",
+            "Tenant Id",
+            "aad tenant-id",
+            "Microsoft_TenantID",
+        ] {
+            assert!(is_tenant_profile_type(name), "{name}");
+        }
+        for name in ["Tenant", "External", "Duns", "azuretenant"] {
+            assert!(!is_tenant_profile_type(name), "{name}");
+        }
+    }
+}
