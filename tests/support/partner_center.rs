@@ -139,7 +139,7 @@ struct Inner {
     /// Bumped on every change of `referrals`; invalidates `selections`.
     generation: u64,
     /// Filtered and ordered indexes into `referrals`, by (`$filter`, `$orderby`).
-    selections: HashMap<(Option<String>, Option<String>), (u64, Arc<Vec<usize>>)>,
+    selections: HashMap<QueryKey, (u64, Arc<Vec<usize>>)>,
     /// Each referral's JSON, serialised once (pages are assembled from these).
     serialized: HashMap<usize, Arc<[u8]>>,
     tokens: HashSet<String>,
@@ -154,6 +154,8 @@ struct Inner {
 }
 
 type Shared = Arc<Mutex<Inner>>;
+/// `($filter, $orderby)` of a read.
+type QueryKey = (Option<String>, Option<String>);
 
 /// A running stand-in. `url()` is what `HUNTER_PC_API_URL` should be.
 pub struct StandIn {
@@ -633,10 +635,10 @@ fn token_ok(inner: &Inner, headers: &HeaderMap) -> bool {
 /// large set costs one filter and sort per read, not per page).
 fn selection(inner: &mut Inner, q: &Saved) -> Result<Arc<Vec<usize>>, String> {
     let key = (q.filter.clone(), q.orderby.clone());
-    if let Some((generation, s)) = inner.selections.get(&key) {
-        if *generation == inner.generation {
-            return Ok(s.clone());
-        }
+    if let Some((generation, s)) = inner.selections.get(&key)
+        && *generation == inner.generation
+    {
+        return Ok(s.clone());
     }
     let s = Arc::new(select(&inner.referrals, q)?);
     inner.selections.insert(key, (inner.generation, s.clone()));
