@@ -398,6 +398,40 @@ async fn a_503_once_is_retried_after_a_jittered_backoff() {
 }
 
 #[tokio::test]
+async fn a_503_with_retry_after_waits_as_told() {
+    let rig = Rig::new().with_referrals();
+    rig.pc.inject(
+        When::Page(2),
+        Fault::ServiceUnavailable(Some(RetryAfter::Secs(2))),
+    );
+    let mut client = rig.client();
+    let (pages, err) = read_all(&mut client, incoming(None)).await;
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(ids(&pages).len(), 9);
+    assert_eq!(rig.clock.sleeps(), [Duration::from_secs(2)]);
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_retried_then_unavailable() {
+    let mut rig = Rig::new();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    rig.settings.api_url = Url::parse(&format!("http://127.0.0.1:{port}")).unwrap();
+    let mut client = rig.client();
+    let (_, err) = read_all(&mut client, incoming(None)).await;
+    let e = failed(err);
+    assert_eq!(e.kind, Kind::Unavailable);
+    assert!(e.message.contains("after 3 attempts"), "{}", e.message);
+    assert!(
+        e.message.contains(&format!("127.0.0.1:{port}")),
+        "{}",
+        e.message
+    );
+    assert_eq!(rig.clock.sleeps().len(), 2, "two backoffs");
+}
+
+#[tokio::test]
 async fn a_500_past_the_retries_is_unavailable_after_max_retries_plus_one_attempts() {
     let rig = Rig::new().with_referrals();
     rig.pc.inject_always(When::Page(2), Fault::Status(500));
@@ -524,6 +558,10 @@ async fn a_401_after_the_refresh_is_no_perm() {
     let e = failed(err);
     assert_eq!(e.kind, Kind::NoPerm);
     assert!(e.message.contains("hunter-pc login"), "{}", e.message);
+    assert!(
+        !e.message.contains(T1) && !e.message.contains(T2),
+        "no token in errors"
+    );
     assert_eq!(rig.tokens.refreshes(), 1);
     assert_eq!(rig.pc.request_count(), 2, "one refresh, one retry");
 }

@@ -608,7 +608,11 @@ fn describe(e: &reqwest::Error, timeout: Duration) -> String {
     } else if e.is_connect() {
         "connection failed".to_string()
     } else {
+        // reqwest's text ends with "for url (…)": the error line names the host already.
         let mut m = e.to_string();
+        if let Some(url) = e.url() {
+            m = m.replace(&format!(" for url ({url})"), "");
+        }
         let mut source = std::error::Error::source(e);
         while let Some(s) = source {
             m = format!("{m}: {s}");

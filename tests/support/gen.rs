@@ -11,11 +11,11 @@ use serde_json::{Value, json};
 /// The referral at `index` of the set for `seed`.
 pub fn referral(seed: u64, index: usize) -> Value {
     let mut r = Rng::new(seed, index as u64);
-    let stem = format!("{}{}", pick(&mut r, PREFIXES), pick(&mut r, SUFFIXES));
+    let (prefix, suffix) = (pick(&mut r, PREFIXES), pick(&mut r, SUFFIXES));
     let (tld, country, city, state, currency) = *pick(&mut r, PLACES);
     // The index in the name keeps every company (and domain) distinct.
-    let domain = format!("{}{index}.{tld}", stem.to_ascii_lowercase());
-    let company = format!("{stem} {index} {}", pick(&mut r, FORMS));
+    let domain = format!("{prefix}{suffix}{index}.{tld}").to_ascii_lowercase();
+    let company = format!("{prefix} {suffix} {index} {}", pick(&mut r, FORMS));
     let updated = updated_at(seed, index);
     let created = updated
         - Duration::days(r.below(60) as i64 + 1)

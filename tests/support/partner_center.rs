@@ -136,6 +136,12 @@ struct Saved {
 
 struct Inner {
     referrals: Vec<Value>,
+    /// Bumped on every change of `referrals`; invalidates `selections`.
+    generation: u64,
+    /// Filtered and ordered indexes into `referrals`, by (`$filter`, `$orderby`).
+    selections: HashMap<QueryKey, (u64, Arc<Vec<usize>>)>,
+    /// Each referral's JSON, serialised once (pages are assembled from these).
+    serialized: HashMap<usize, Arc<[u8]>>,
     tokens: HashSet<String>,
     accept_any_token: bool,
     reject_filter: bool,
@@ -148,6 +154,8 @@ struct Inner {
 }
 
 type Shared = Arc<Mutex<Inner>>;
+/// `($filter, $orderby)` of a read.
+type QueryKey = (Option<String>, Option<String>);
 
 /// A running stand-in. `url()` is what `HUNTER_PC_API_URL` should be.
 pub struct StandIn {
@@ -172,6 +180,9 @@ impl StandIn {
         let port = listener.local_addr().expect("local address").port();
         let shared: Shared = Arc::new(Mutex::new(Inner {
             referrals: Vec::new(),
+            generation: 0,
+            selections: HashMap::new(),
+            serialized: HashMap::new(),
             tokens: HashSet::from([DEFAULT_TOKEN.to_string()]),
             accept_any_token: false,
             reject_filter: false,
@@ -220,7 +231,10 @@ impl StandIn {
 
     /// Replace the referral set (served in this order when no `$orderby` is asked).
     pub fn set_referrals(&self, referrals: Vec<Value>) {
-        self.lock().referrals = referrals;
+        let mut inner = self.lock();
+        inner.referrals = referrals;
+        inner.serialized.clear();
+        inner.generation += 1;
     }
     /// Change one referral (matched by `id`), or add it.
     pub fn upsert_referral(&self, referral: Value) {
@@ -228,12 +242,16 @@ impl StandIn {
         let id = referral.get("id").cloned();
         match inner
             .referrals
-            .iter_mut()
-            .find(|r| id.is_some() && r.get("id") == id.as_ref())
+            .iter()
+            .position(|r| id.is_some() && r.get("id") == id.as_ref())
         {
-            Some(slot) => *slot = referral,
+            Some(i) => {
+                inner.referrals[i] = referral;
+                inner.serialized.remove(&i);
+            }
             None => inner.referrals.push(referral),
         }
+        inner.generation += 1;
     }
     pub fn referrals(&self) -> Vec<Value> {
         self.lock().referrals.clone()
@@ -313,7 +331,7 @@ impl Drop for StandIn {
 enum Plan {
     Answer(Response),
     Page {
-        body: Value,
+        body: Vec<u8>,
         truncate: bool,
         delay: Option<Duration>,
     },
@@ -339,7 +357,7 @@ async fn handle(
             if let Some(d) = delay {
                 tokio::time::sleep(d).await;
             }
-            let mut bytes = serde_json::to_vec(&body).unwrap_or_default();
+            let mut bytes = body;
             if truncate {
                 bytes.truncate(bytes.len() / 2);
             }
@@ -487,13 +505,16 @@ fn plan(
             )),
         );
     }
-    let selected = match select(&inner.referrals, &query_state) {
+    let selected = match selection(inner, &query_state) {
         Ok(s) => s,
         Err(m) => return (n, Plan::Answer(error_response(400, "invalidRequest", &m))),
     };
     let total = selected.len();
     let end = (query_state.offset + query_state.top).min(total);
-    let items: Vec<Value> = selected[query_state.offset.min(end)..end].to_vec();
+    let items: Vec<Arc<[u8]>> = selected[query_state.offset.min(end)..end]
+        .iter()
+        .map(|&i| serialized(inner, i))
+        .collect();
     let mut next = (end < total).then(|| {
         let token = uuid::Uuid::new_v4().simple().to_string();
         inner.skiptokens.insert(
@@ -521,27 +542,7 @@ fn plan(
             )
         });
     }
-    let body = match inner.shape {
-        Shape::OData => {
-            let mut b = json!({
-                "@odata.context": format!("http://127.0.0.1:{port}/v1.0/$metadata#Referrals"),
-                "@odata.count": total,
-                "value": items,
-            });
-            if let Some(l) = next {
-                b["@odata.nextLink"] = Value::String(l);
-            }
-            b
-        }
-        Shape::Items => {
-            let mut b = json!({ "items": items });
-            if let Some(l) = next {
-                b["@odata.nextLink"] = Value::String(l);
-            }
-            b
-        }
-        Shape::BareArray => Value::Array(items),
-    };
+    let body = page_body(inner.shape, port, total, &items, next.as_deref());
     (
         n,
         Plan::Page {
@@ -550,6 +551,54 @@ fn plan(
             delay,
         },
     )
+}
+
+/// One referral's JSON, serialised on first use.
+fn serialized(inner: &mut Inner, i: usize) -> Arc<[u8]> {
+    if let Some(b) = inner.serialized.get(&i) {
+        return b.clone();
+    }
+    let b: Arc<[u8]> = serde_json::to_vec(&inner.referrals[i])
+        .unwrap_or_default()
+        .into();
+    inner.serialized.insert(i, b.clone());
+    b
+}
+
+/// A page body in the given shape, assembled from serialised referrals.
+fn page_body(
+    shape: Shape,
+    port: u16,
+    total: usize,
+    items: &[Arc<[u8]>],
+    next: Option<&str>,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(items.iter().map(|i| i.len() + 1).sum::<usize>() + 256);
+    match shape {
+        Shape::OData => out.extend_from_slice(
+            format!(
+                r#"{{"@odata.context":"http://127.0.0.1:{port}/v1.0/$metadata#Referrals","@odata.count":{total},"value":["#
+            )
+            .as_bytes(),
+        ),
+        Shape::Items => out.extend_from_slice(br#"{"items":["#),
+        Shape::BareArray => out.push(b'['),
+    }
+    for (k, item) in items.iter().enumerate() {
+        if k > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(item);
+    }
+    out.push(b']');
+    if shape != Shape::BareArray {
+        if let Some(link) = next {
+            out.extend_from_slice(br#","@odata.nextLink":"#);
+            out.extend_from_slice(Value::String(link.to_string()).to_string().as_bytes());
+        }
+        out.push(b'}');
+    }
+    out
 }
 
 fn take_fault(inner: &mut Inner, n: usize, page: usize) -> Option<Fault> {
@@ -582,16 +631,28 @@ fn token_ok(inner: &Inner, headers: &HeaderMap) -> bool {
     }
 }
 
-/// Filter, then order, as the service would.
-fn select(referrals: &[Value], q: &Saved) -> Result<Vec<Value>, String> {
+/// The referrals a query selects, as indexes, cached until the set changes (so paging a
+/// large set costs one filter and sort per read, not per page).
+fn selection(inner: &mut Inner, q: &Saved) -> Result<Arc<Vec<usize>>, String> {
+    let key = (q.filter.clone(), q.orderby.clone());
+    if let Some((generation, s)) = inner.selections.get(&key)
+        && *generation == inner.generation
+    {
+        return Ok(s.clone());
+    }
+    let s = Arc::new(select(&inner.referrals, q)?);
+    inner.selections.insert(key, (inner.generation, s.clone()));
+    Ok(s)
+}
+
+/// Filter, then order, as the service would (ties by `id`).
+fn select(referrals: &[Value], q: &Saved) -> Result<Vec<usize>, String> {
     let clauses = match &q.filter {
         Some(f) => parse_filter(f)?,
         None => Vec::new(),
     };
-    let mut out: Vec<Value> = referrals
-        .iter()
-        .filter(|r| clauses.iter().all(|c| c.matches(r)))
-        .cloned()
+    let mut out: Vec<usize> = (0..referrals.len())
+        .filter(|&i| clauses.iter().all(|c| c.matches(&referrals[i])))
         .collect();
     if let Some(orderby) = &q.orderby {
         let mut words = orderby.split_whitespace();
@@ -604,19 +665,22 @@ fn select(referrals: &[Value], q: &Saved) -> Result<Vec<Value>, String> {
             Some("desc") => true,
             Some(other) => return Err(format!("Bad order direction {other}.")),
         };
-        out.sort_by(|a, b| {
-            let key = |r: &Value| {
+        let mut keyed: Vec<_> = out
+            .iter()
+            .map(|&i| {
+                let r = &referrals[i];
                 (
                     date_of(r, &field),
-                    r.get("id")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string(),
+                    r.get("id").and_then(Value::as_str).unwrap_or(""),
+                    i,
                 )
-            };
-            let ord = key(a).cmp(&key(b));
-            if desc { ord.reverse() } else { ord }
-        });
+            })
+            .collect();
+        keyed.sort();
+        if desc {
+            keyed.reverse();
+        }
+        out = keyed.into_iter().map(|(_, _, i)| i).collect();
     }
     Ok(out)
 }
