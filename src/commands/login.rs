@@ -126,6 +126,7 @@ pub fn logout(ctx: &Ctx) -> Result<()> {
     let stores = Stores::for_settings(&ctx.settings);
     let results = stores.clear_all()?;
     let mut removed = Vec::new();
+    let mut unreachable = String::new();
     for (held, what) in &results {
         let label = match held {
             Held::Keyring => "the OS keyring".to_string(),
@@ -135,14 +136,18 @@ pub fn logout(ctx: &Ctx) -> Result<()> {
             Cleared::Removed => removed.push(label),
             Cleared::NothingThere => tracing::debug!(store = held.name(), "no token stored"),
             Cleared::Unreachable(why) => {
-                tracing::info!(store = held.name(), "{why}; nothing removed there")
+                tracing::info!(store = held.name(), "{why}; nothing removed there");
+                unreachable = format!(" ({why}; nothing removed there)");
             }
         }
     }
     if removed.is_empty() {
-        eprintln!("No stored token found; nothing to remove.");
+        eprintln!("No stored token found; nothing to remove{unreachable}.");
     } else {
-        eprintln!("Removed the stored token from {}.", removed.join(" and "));
+        eprintln!(
+            "Removed the stored token from {}{unreachable}.",
+            removed.join(" and ")
+        );
     }
     Ok(())
 }
