@@ -177,8 +177,12 @@ fn classify_error<T>(e: &ResolveError) -> Attempt<T> {
                 why: "REFUSED".into(),
                 retryable: false,
             },
+            ResponseCode::ServFail => Attempt::Failed {
+                why: "SERVFAIL".into(),
+                retryable: true,
+            },
             code => Attempt::Failed {
-                why: code.to_str().to_ascii_uppercase(),
+                why: format!("{code:?}").to_ascii_uppercase(),
                 retryable: true,
             },
         },

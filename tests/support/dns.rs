@@ -123,6 +123,7 @@ struct State {
     /// Per-name modes: a name's own, else its nearest ancestor's, else the global one.
     modes: Mutex<HashMap<LowerName, Mode>>,
     queries: AtomicUsize,
+    tcp_queries: AtomicUsize,
     by_name: Mutex<HashMap<String, usize>>,
 }
 
@@ -164,6 +165,9 @@ impl RequestHandler for Handler {
             let state = &self.0;
             let name = request.query().name().clone();
             state.queries.fetch_add(1, Ordering::Relaxed);
+            if matches!(request.protocol(), hickory_server::server::Protocol::Tcp) {
+                state.tcp_queries.fetch_add(1, Ordering::Relaxed);
+            }
             *state
                 .by_name
                 .lock()
@@ -209,6 +213,7 @@ impl DnsServer {
             mode: Mutex::new(Mode::Answer),
             modes: Mutex::new(HashMap::new()),
             queries: AtomicUsize::new(0),
+            tcp_queries: AtomicUsize::new(0),
             by_name: Mutex::new(HashMap::new()),
         });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -287,6 +292,11 @@ impl DnsServer {
     /// Questions received so far (also the unanswered ones).
     pub fn queries(&self) -> usize {
         self.state.queries.load(Ordering::Relaxed)
+    }
+
+    /// Questions received over TCP so far.
+    pub fn tcp_queries(&self) -> usize {
+        self.state.tcp_queries.load(Ordering::Relaxed)
     }
 
     /// Questions received so far for exactly `name` (any type).
