@@ -1,11 +1,225 @@
-//! `scan DOMAIN...` (issue: Domain scan).
+//! `scan DOMAIN... [--json]`: scan now, print what was found, store it for company domains.
+//!
+//! A database is used when one is configured (`DATABASE_URL`/`--database-url`); without one
+//! the scans are only printed (`stored` false), so a DNS question can be checked anywhere.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use diesel::PgConnection;
+use serde_json::Value;
 
 use crate::cli::ScanArgs;
 use crate::commands::Ctx;
 use crate::error::{Error, Result};
+use crate::output;
+use crate::scan::{DomainScan, ScanStatus, Scanner, store};
 
-pub fn run(_ctx: &Ctx, _args: ScanArgs) -> Result<()> {
-    Err(Error::failure(
-        "`scan` is not built yet in this version of hunter-pc",
-    ))
+pub fn run(ctx: &Ctx, args: ScanArgs) -> Result<()> {
+    let mut domains: Vec<String> = Vec::new();
+    for given in &args.domains {
+        let domain = normalise(given)?;
+        if !domains.contains(&domain) {
+            domains.push(domain);
+        }
+    }
+    // Connect before scanning: a bad database setting fails fast, not after the DNS work.
+    let mut conn = match ctx.settings.database_url.as_deref() {
+        Some(url) => Some(crate::db::connect_current(url)?),
+        None => {
+            tracing::info!("no database configured: scan results are printed, not stored");
+            None
+        }
+    };
+    let rt = crate::commands::runtime()?;
+    let scans = {
+        let _in_runtime = rt.enter();
+        let scanner = Scanner::new(&ctx.settings)?;
+        rt.block_on(scanner.scan_all(
+            domains.clone(),
+            ctx.settings.scan_concurrency,
+            ctx.progress(),
+        ))
+    };
+    let scanned_at = Utc::now();
+
+    let mut stamps = HashMap::new();
+    if let Some(conn) = conn.as_mut() {
+        let companies = store::company_domains(conn, &domains)?;
+        let stored: Vec<DomainScan> = scans
+            .iter()
+            .filter(|s| companies.contains(&s.domain))
+            .cloned()
+            .collect();
+        store::store(conn, &stored)?;
+        let stored_domains: Vec<String> = stored.into_iter().map(|s| s.domain).collect();
+        // rescore hook
+        rescore_stored(conn, &stored_domains)?;
+        stamps = store::stamps(conn, &stored_domains)?;
+    }
+    for scan in &scans {
+        if scan.status == ScanStatus::Failed {
+            tracing::warn!(domain = %scan.domain, error = scan.error.as_deref().unwrap_or(""), "scan failed");
+        }
+    }
+    if args.json {
+        let rows: Vec<Value> = scans
+            .iter()
+            .map(|s| json_row(s, stamps.get(&s.domain), scanned_at))
+            .collect();
+        output::emit_json(&Value::Array(rows));
+    } else {
+        let stored: HashSet<&String> = stamps.keys().collect();
+        output::emit(&text_table(&scans, &stored));
+    }
+    Ok(())
+}
+
+/// Where the stored domains are rescored (the scorer is wired in here).
+fn rescore_stored(_conn: &mut PgConnection, _domains: &[String]) -> Result<()> {
+    Ok(())
+}
+
+/// A given name as lower-case ASCII (IDNA for Unicode names), without trailing dots; a name
+/// that is not a host name is a usage error.
+pub fn normalise(given: &str) -> Result<String> {
+    let bad = || Error::usage(format!("{given:?} is not a domain name (example: contoso.com)"));
+    let trimmed = given.trim().trim_end_matches('.');
+    if trimmed.is_empty() {
+        return Err(bad());
+    }
+    let ascii = idna::domain_to_ascii(trimmed).map_err(|_| bad())?;
+    let ascii = ascii.to_ascii_lowercase();
+    let labels_ok = ascii.split('.').all(|label| {
+        !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    });
+    if !labels_ok || ascii.len() > 253 || ascii.parse::<std::net::IpAddr>().is_ok() {
+        return Err(bad());
+    }
+    Ok(ascii)
+}
+
+/// The `domain_signals` columns of a scan, plus `spf_includes` and `stored`.
+fn json_row(
+    scan: &DomainScan,
+    stamp: Option<&(DateTime<Utc>, i32)>,
+    scanned_at: DateTime<Utc>,
+) -> Value {
+    let mut row = store::columns(scan);
+    let (at, attempts) = match stamp {
+        Some((at, n)) => (*at, Value::from(*n)),
+        None => (scanned_at, Value::Null),
+    };
+    row.insert(
+        "spf_includes".into(),
+        if scan.status == ScanStatus::Failed {
+            Value::Null
+        } else {
+            Value::from(scan.spf_includes.clone())
+        },
+    );
+    row.insert(
+        "scanned_at".into(),
+        Value::from(at.to_rfc3339_opts(SecondsFormat::Secs, true)),
+    );
+    row.insert("attempts".into(), attempts);
+    row.insert("stored".into(), Value::from(stamp.is_some()));
+    Value::Object(row)
+}
+
+/// One line per domain, aligned columns; a failed scan shows its error instead of signals.
+fn text_table(scans: &[DomainScan], stored: &HashSet<&String>) -> String {
+    let header = [
+        "DOMAIN", "STATUS", "PROVIDER", "GATEWAY", "SPF", "DKIM", "DMARC", "STORED", "MX",
+    ];
+    let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
+    let rows: Vec<Vec<String>> = scans
+        .iter()
+        .map(|s| {
+            let stored = yes_no(stored.contains(&s.domain));
+            if s.status == ScanStatus::Failed {
+                let dash = || "-".to_string();
+                return vec![
+                    s.domain.clone(),
+                    s.status.as_str().into(),
+                    dash(),
+                    dash(),
+                    dash(),
+                    dash(),
+                    dash(),
+                    stored,
+                    format!("error: {}", s.error.as_deref().unwrap_or("unknown")),
+                ];
+            }
+            let dkim = if s.dkim {
+                format!("yes ({})", s.dkim_selectors.join(","))
+            } else {
+                "no".into()
+            };
+            let dmarc = match (&s.dmarc_policy, s.dmarc_coverage) {
+                (Some(p), Some(c)) if c != 100 => format!("{p} {c}%"),
+                (Some(p), _) => p.clone(),
+                (None, _) => "-".into(),
+            };
+            vec![
+                s.domain.clone(),
+                s.status.as_str().into(),
+                s.provider.clone().unwrap_or_else(|| "-".into()),
+                s.gateway.clone().unwrap_or_else(|| "-".into()),
+                yes_no(s.spf),
+                dkim,
+                dmarc,
+                stored,
+                if s.mx_hosts.is_empty() {
+                    "-".into()
+                } else {
+                    s.mx_hosts.join(" ")
+                },
+            ]
+        })
+        .collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let last = cells.len() - 1;
+        let mut out = String::new();
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+            if i == last {
+                out.push_str(cell);
+            } else {
+                out.push_str(&format!("{cell:<w$}  "));
+            }
+        }
+        out.trim_end().to_string() + "\n"
+    };
+    let mut out = line(header.iter().map(|h| h.to_string()).collect());
+    for row in rows {
+        out.push_str(&line(row));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalise_names() {
+        assert_eq!(normalise(" Contoso.COM. ").unwrap(), "contoso.com");
+        assert_eq!(normalise("örnek.com.tr").unwrap(), "xn--rnek-4qa.com.tr");
+        for bad in ["", "a..b", "-a.com", "a_b.com", "127.0.0.1", "http://x.com", "a b.com"] {
+            let e = normalise(bad).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{bad}");
+        }
+    }
 }
