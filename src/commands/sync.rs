@@ -2,7 +2,7 @@
 //! The order of a run: configuration, the lock (on its own session, which also writes the
 //! `sync_runs` row), then the input, then the pages, then scans and scores.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use diesel::PgConnection;
@@ -19,6 +19,8 @@ use crate::pipeline::cursor;
 use crate::pipeline::ingest::{Ingest, IngestOptions};
 use crate::pipeline::runlog::{self, RunStatus, Summary};
 use crate::pipeline::source::{self, Entry};
+use crate::scan::{self, Scanner};
+use crate::score::ScoreConfig;
 
 pub fn run(ctx: &Ctx, args: SyncArgs) -> Result<()> {
     let s = &ctx.settings;
@@ -55,14 +57,11 @@ pub fn run(ctx: &Ctx, args: SyncArgs) -> Result<()> {
             return run.end(RunStatus::Failed, Some(e));
         }
     };
-    let outcome = run.ingest_all(&mut data, entries);
-    if let Err(e) = outcome {
-        let status = if e.kind == Kind::TempFail {
-            RunStatus::Incomplete
-        } else {
-            RunStatus::Failed
-        };
-        return run.end(status, Some(e));
+    if let Err(e) = run.ingest_all(&mut data, entries) {
+        return run.end(RunStatus::Failed, Some(e));
+    }
+    if let Err(e) = run.after_pages(&mut data) {
+        return run.end(RunStatus::Failed, Some(e));
     }
     run.finish_ok()
 }
@@ -153,7 +152,9 @@ fn run_api(ctx: &Ctx, args: &SyncArgs) -> Result<()> {
         };
         return run.end(status, Some(e));
     }
-    run.after_pages(&mut data)?;
+    if let Err(e) = run.after_pages(&mut data) {
+        return run.end(RunStatus::Failed, Some(e));
+    }
     run.finish_ok()
 }
 
@@ -233,11 +234,53 @@ impl<'a> Run<'a> {
         bar
     }
 
-    /// After the pages: scan the domains that need it, then score what changed (not in a dry
-    /// run, and no scans with `--no-scan`).
-    fn after_pages(&mut self, _data: &mut PgConnection) -> Result<()> {
+    /// After the pages: scan the domains that need them (§6: touched ones without a completed
+    /// scan, and untouched ones whose scan is missing or failed), then score every company the
+    /// run touched or scanned (§8). Nothing of this in a dry run; no scans with `--no-scan`.
+    fn after_pages(&mut self, data: &mut PgConnection) -> Result<()> {
         if self.args.dry_run {
             return Ok(());
+        }
+        let s = &self.ctx.settings;
+        let touched: Vec<String> = self.ingest.touched.iter().cloned().collect();
+        let mut to_score: BTreeSet<String> = self.ingest.touched.clone();
+        if !self.args.no_scan {
+            let plan = scan::store::plan(data, &touched, self.args.rescan, s.scan_retry_secs)?;
+            self.summary.scans_skipped_already_scanned = plan.skipped_already_scanned as i64;
+            if !plan.to_scan.is_empty() {
+                let rt = super::runtime()?;
+                let _in_runtime = rt.enter();
+                let scanner = Scanner::new(s)?;
+                let scans = rt.block_on(scanner.scan_all(
+                    plan.to_scan,
+                    s.scan_concurrency,
+                    self.ctx.progress(),
+                ));
+                scan::store::store(data, &scans)?;
+                for scan in &scans {
+                    if scan.status.is_completed() {
+                        self.summary.scans_ok += 1;
+                    } else {
+                        self.summary.scans_failed += 1;
+                        tracing::warn!(
+                            domain = %scan.domain,
+                            error = scan.error.as_deref().unwrap_or(""),
+                            "domain scan failed; it is retried by a later sync"
+                        );
+                    }
+                    to_score.insert(scan.domain.clone());
+                }
+            }
+        }
+        if !to_score.is_empty() {
+            let domains: Vec<String> = to_score.into_iter().collect();
+            let scored = crate::score::score_domains(
+                data,
+                Some(&domains),
+                &ScoreConfig::from_settings(s),
+                false,
+            )?;
+            self.summary.scored = scored.written;
         }
         Ok(())
     }

@@ -1,0 +1,482 @@
+//! `sync` with its DNS scans and scores, over a loopback DNS server and real Postgres
+//! (issues: Domain scan, Scoring). Never the machine's resolver.
+
+mod support;
+
+use std::path::Path;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use serde_json::{Value, json};
+use support::dns::{DnsServer, Mode, Zones};
+use support::pg::TestDb;
+use support::{hunter, stdout_json};
+
+fn zones() -> Zones {
+    let mut z = Zones::new();
+    let mut add = |origin: &str, text: &str| z.add(origin, text).expect(origin);
+    // Google + SPF + DKIM + reject → 90 Migration P2, priority 1.
+    add(
+        "gmigrate.com",
+        "@ MX 1 smtp.google.com.\n@ TXT \"v=spf1 include:_spf.google.com ~all\"\n\
+         google._domainkey TXT \"v=DKIM1; k=rsa; p=MIGf\"\n_dmarc TXT \"v=DMARC1; p=reject\"",
+    );
+    // Google + SPF only → 45 Cold P5; as co-sell → 60 Migration P2.
+    add(
+        "gcosell.com",
+        "@ MX 1 smtp.google.com.\n@ TXT \"v=spf1 include:_spf.google.com ~all\"",
+    );
+    // M365 + SPF + DKIM + DMARC none → 60 Existing P3 priority 4.
+    add(
+        "m365none.com",
+        "@ MX 0 m365none-com.mail.protection.outlook.com.\n\
+         @ TXT \"v=spf1 include:spf.protection.outlook.com -all\"\n\
+         selector1._domainkey TXT \"v=DKIM1; p=MIIB\"\n_dmarc TXT \"v=DMARC1; p=none\"",
+    );
+    // Local (Natro) + SPF + DKIM + reject → 50 Cold P1.
+    add(
+        "yerel.com.tr",
+        "@ MX 10 mx1.natrohost.com.\n@ TXT \"v=spf1 a mx ~all\"\n\
+         default._domainkey TXT \"v=DKIM1; p=MIIB\"\n_dmarc TXT \"v=DMARC1; p=reject\"",
+    );
+    // No MX → 0 Skip.
+    add("nomail.io", "@ TXT \"v=spf1 -all\"");
+    // Authoritative for `com` itself, so that names without a zone of their own are NXDOMAIN
+    // (outside every zone the server answers REFUSED, a transient failure).
+    add("com", "");
+    // The silent one (mode set per test).
+    add(
+        "flaky.io",
+        "@ MX 1 smtp.google.com.\n@ TXT \"v=spf1 include:_spf.google.com ~all\"",
+    );
+    z
+}
+
+fn referral(id: &str, domain: &str, extra: Value) -> Value {
+    let mut r = json!({
+        "id": id,
+        "updatedDateTime": "2026-11-02T10:00:00Z",
+        "direction": "Incoming",
+        "type": "Independent",
+        "qualification": "MarketingQualified",
+        "customerProfile": {"name": format!("{domain} Ltd"), "team": [{"email": format!("it@{domain}")}]},
+    });
+    if let (Some(o), Some(e)) = (r.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            o.insert(k.clone(), v.clone());
+        }
+    }
+    r
+}
+
+fn write(dir: &Path, name: &str, items: &[Value]) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, serde_json::to_vec(items).unwrap()).unwrap();
+    p
+}
+
+struct Env {
+    home: tempfile::TempDir,
+    db: TestDb,
+    dns: DnsServer,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env {
+            home: tempfile::tempdir().unwrap(),
+            db: TestDb::migrated(),
+            dns: DnsServer::start(zones()).unwrap(),
+        }
+    }
+    fn cmd(&self) -> assert_cmd::Command {
+        let mut c = hunter(self.home.path());
+        c.env("DATABASE_URL", &self.db.url)
+            .env("HUNTER_PC_DNS_SERVERS", self.dns.addr().to_string())
+            .env("HUNTER_PC_DNS_TIMEOUT_MS", "300");
+        c
+    }
+    fn import(&self, file: &Path, extra: &[(&str, &str)]) -> Value {
+        let mut c = self.cmd();
+        for (k, v) in extra {
+            c.env(k, v);
+        }
+        let out = c
+            .args(["sync", "--json", "--from-file"])
+            .arg(file)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout_json(&out)
+    }
+    fn text(&self, sql: &str) -> Option<String> {
+        #[derive(QueryableByName)]
+        struct T {
+            #[diesel(sql_type = Nullable<Text>)]
+            t: Option<String>,
+        }
+        diesel::sql_query(sql)
+            .get_result::<T>(&mut self.db.conn())
+            .ok()
+            .and_then(|r| r.t)
+    }
+    fn count(&self, sql: &str) -> i64 {
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = Nullable<BigInt>)]
+            n: Option<i64>,
+        }
+        diesel::sql_query(sql)
+            .get_result::<N>(&mut self.db.conn())
+            .unwrap()
+            .n
+            .unwrap_or(0)
+    }
+    /// `score segment priority_category priority_score` of a domain, or None without a score.
+    fn score(&self, domain: &str) -> Option<String> {
+        self.text(&format!(
+            "SELECT readiness_score || ' ' || segment || ' ' || priority_category || ' ' || priority_score AS t \
+             FROM lead_scores WHERE domain = '{domain}'"
+        ))
+    }
+    fn signal(&self, domain: &str, col: &str) -> Option<String> {
+        self.text(&format!(
+            "SELECT {col}::text AS t FROM domain_signals WHERE domain = '{domain}'"
+        ))
+    }
+}
+
+#[test]
+fn an_import_scans_each_domain_once_and_stores_the_scores_of_the_rules() {
+    let env = Env::new();
+    let file = write(
+        env.home.path(),
+        "r.json",
+        &[
+            referral("g1", "gmigrate.com", json!({})),
+            referral("g2", "gmigrate.com", json!({})),
+            referral("g3", "gmigrate.com", json!({"status": "Active"})),
+            referral("c1", "gcosell.com", json!({"type": "Shared"})),
+            referral("m1", "m365none.com", json!({})),
+            referral("y1", "yerel.com.tr", json!({})),
+            referral("n1", "nomail.io", json!({})),
+            referral("x1", "nowhere-at-all.com", json!({})), // NXDOMAIN: no such zone
+            referral(
+                "t1",
+                "tenant-only.com",
+                json!({"azureTenantId": "6F1C3E2A-0B4D-4C5E-9F8A-1B2C3D4E5F60"}),
+            ),
+            referral(
+                "t2",
+                "tenant-cosell.com",
+                json!({"azureTenantId": "{0b1c3e2a-0b4d-4c5e-9f8a-1b2c3d4e5f61}", "type": "Shared"}),
+            ),
+        ],
+    );
+    let s = env.import(&file, &[]);
+    // 8 domains; tenant-only.com and tenant-cosell.com have no zone either (NXDOMAIN).
+    assert_eq!(s["scans_ok"], 8, "{s}");
+    assert_eq!(s["scans_failed"], 0);
+    assert_eq!(s["scored"], 8, "{s}");
+    assert_eq!(
+        env.dns.queries_for("_dmarc.gmigrate.com"),
+        1,
+        "a domain reached by three referrals is scanned once"
+    );
+
+    assert_eq!(
+        env.score("gmigrate.com").as_deref(),
+        Some("90 Migration P2 1")
+    );
+    assert_eq!(
+        env.score("gcosell.com").as_deref(),
+        Some("60 Migration P2 3")
+    );
+    assert_eq!(
+        env.score("m365none.com").as_deref(),
+        Some("60 Existing P3 4")
+    );
+    assert_eq!(env.score("yerel.com.tr").as_deref(), Some("50 Cold P1 5"));
+    assert_eq!(
+        env.score("nomail.io").as_deref().map(|s| &s[..6]),
+        Some("0 Skip")
+    );
+    assert_eq!(
+        env.score("nowhere-at-all.com").as_deref().map(|s| &s[..6]),
+        Some("0 Skip")
+    );
+    // The tenant id wins over the scan (NXDOMAIN here) and keeps the provider M365.
+    assert_eq!(
+        env.score("tenant-only.com").as_deref(),
+        Some("55 Existing P3 4")
+    );
+    assert_eq!(
+        env.score("tenant-cosell.com").as_deref(),
+        Some("70 Existing P4 3")
+    );
+    assert_eq!(
+        env.text("SELECT provider AS t FROM companies WHERE domain = 'tenant-only.com'")
+            .as_deref(),
+        Some("M365")
+    );
+    assert_eq!(
+        env.text("SELECT provider AS t FROM companies WHERE domain = 'yerel.com.tr'")
+            .as_deref(),
+        Some("Local")
+    );
+    assert_eq!(
+        env.signal("yerel.com.tr", "local_provider").as_deref(),
+        Some("Natro")
+    );
+    assert_eq!(
+        env.signal("nowhere-at-all.com", "scan_status").as_deref(),
+        Some("nxdomain")
+    );
+    assert_eq!(
+        env.signal("nowhere-at-all.com", "provider").as_deref(),
+        Some("Unknown")
+    );
+
+    // Nothing new: no domain is scanned again (NXDOMAIN is a completed scan too).
+    let before = env.dns.queries();
+    let s = env.import(&file, &[("HUNTER_PC_SCAN_RETRY_SECS", "0")]);
+    assert_eq!(
+        (s["scans_ok"].as_i64(), s["scans_failed"].as_i64()),
+        (Some(0), Some(0)),
+        "{s}"
+    );
+    assert_eq!(env.dns.queries(), before);
+    // --force touches every domain again; they all have a completed scan.
+    let out = env
+        .cmd()
+        .args(["sync", "--json", "--force", "--from-file"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let s = stdout_json(&out);
+    assert_eq!(
+        (
+            s["scans_ok"].as_i64(),
+            s["scans_skipped_already_scanned"].as_i64()
+        ),
+        (Some(0), Some(8)),
+        "{s}"
+    );
+    assert_eq!(env.dns.queries(), before);
+    // --rescan rescans the touched ones.
+    let out = env
+        .cmd()
+        .args(["sync", "--json", "--force", "--rescan", "--from-file"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let s = stdout_json(&out);
+    assert_eq!(
+        (
+            s["scans_ok"].as_i64(),
+            s["scans_skipped_already_scanned"].as_i64()
+        ),
+        (Some(8), Some(0)),
+        "{s}"
+    );
+}
+
+#[test]
+fn a_failed_scan_is_not_scored_and_heals_once_the_server_answers() {
+    let env = Env::new();
+    env.dns.set_mode_for("flaky.io", Some(Mode::Silent));
+    let file = write(
+        env.home.path(),
+        "f.json",
+        &[referral("f1", "flaky.io", json!({}))],
+    );
+    let s = env.import(&file, &[]);
+    assert_eq!(
+        (
+            s["scans_ok"].as_i64(),
+            s["scans_failed"].as_i64(),
+            s["scored"].as_i64()
+        ),
+        (Some(0), Some(1), Some(0)),
+        "{s}"
+    );
+    assert_eq!(
+        env.signal("flaky.io", "scan_status").as_deref(),
+        Some("failed")
+    );
+    assert_eq!(
+        env.signal("flaky.io", "provider"),
+        None,
+        "a failure is never read as no MX"
+    );
+    assert_eq!(env.score("flaky.io"), None);
+
+    // Not due yet: the default retry interval holds it back.
+    let s = env.import(&file, &[]);
+    assert_eq!(s["scans_failed"], 0, "{s}");
+    // SERVFAIL is a failure too, and with the interval at 0 it is retried.
+    env.dns.set_mode_for("flaky.io", Some(Mode::ServFail));
+    let s = env.import(&file, &[("HUNTER_PC_SCAN_RETRY_SECS", "0")]);
+    assert_eq!(s["scans_failed"], 1, "{s}");
+    assert_eq!(env.signal("flaky.io", "attempts").as_deref(), Some("2"));
+
+    env.dns.set_mode_for("flaky.io", None);
+    let s = env.import(&file, &[("HUNTER_PC_SCAN_RETRY_SECS", "0")]);
+    assert_eq!(
+        (s["scans_ok"].as_i64(), s["new"].as_i64()),
+        (Some(1), Some(0)),
+        "{s}"
+    );
+    assert_eq!(
+        env.signal("flaky.io", "scan_status").as_deref(),
+        Some("success")
+    );
+    assert_eq!(
+        env.score("flaky.io").as_deref().map(|s| s
+            .split(' ')
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ")),
+        Some("45 Cold".into())
+    );
+
+    // A failed rescan keeps the signals and the score, and records the failure.
+    env.dns.set_mode_for("flaky.io", Some(Mode::Silent));
+    let mut c = env.cmd();
+    let out = c
+        .args(["sync", "--json", "--rescan", "--force", "--from-file"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "failed scans do not change the exit code"
+    );
+    assert_eq!(stdout_json(&out)["scans_failed"], 1);
+    assert_eq!(
+        env.signal("flaky.io", "provider").as_deref(),
+        Some("Google")
+    );
+    assert_eq!(env.signal("flaky.io", "spf").as_deref(), Some("true"));
+    assert!(env.signal("flaky.io", "scan_error").is_some());
+    assert_eq!(
+        env.score("flaky.io").as_deref().map(|s| &s[..2]),
+        Some("45")
+    );
+}
+
+#[test]
+fn a_run_killed_before_its_scans_is_healed_by_the_next_sync() {
+    let env = Env::new();
+    let file = write(
+        env.home.path(),
+        "k.json",
+        &[
+            referral("k1", "gmigrate.com", json!({})),
+            referral("k2", "yerel.com.tr", json!({})),
+        ],
+    );
+    // The pages commit, the scans never happen (as if killed right after the pages).
+    let s = env.import(&file, &[]);
+    assert_eq!(s["scans_ok"], 2);
+    env.db
+        .conn()
+        .batch_execute("DELETE FROM lead_scores; DELETE FROM domain_signals;")
+        .unwrap();
+    assert_eq!(env.count("SELECT count(*) AS n FROM domain_signals"), 0);
+    // A sync with nothing new scans the untouched company domains that have no scan.
+    let empty = write(env.home.path(), "empty.json", &[]);
+    let s = env.import(&empty, &[]);
+    assert_eq!(
+        (
+            s["fetched"].as_i64(),
+            s["scans_ok"].as_i64(),
+            s["scored"].as_i64()
+        ),
+        (Some(0), Some(2), Some(2)),
+        "{s}"
+    );
+    assert_eq!(
+        env.score("gmigrate.com").as_deref(),
+        Some("90 Migration P2 1")
+    );
+}
+
+#[test]
+fn rescore_after_a_bonus_change_moves_exactly_the_co_sell_companies() {
+    let env = Env::new();
+    let file = write(
+        env.home.path(),
+        "b.json",
+        &[
+            referral("a", "gcosell.com", json!({"type": "Shared"})),
+            referral("b", "gmigrate.com", json!({})),
+            referral(
+                "c",
+                "yerel.com.tr",
+                json!({"qualification": "SalesQualified"}),
+            ),
+        ],
+    );
+    env.import(&file, &[]);
+    let before: Vec<Option<String>> = ["gcosell.com", "gmigrate.com", "yerel.com.tr"]
+        .iter()
+        .map(|d| env.score(d))
+        .collect();
+    let out = env
+        .cmd()
+        .env("HUNTER_PC_COSELL_BONUS", "0")
+        .args(["rescore", "--json", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dry = stdout_json(&out);
+    assert_eq!(
+        (dry["changed_score"].as_i64(), dry["dry_run"].as_bool()),
+        (Some(2), Some(true)),
+        "{dry}"
+    );
+    let after_dry: Vec<Option<String>> = ["gcosell.com", "gmigrate.com", "yerel.com.tr"]
+        .iter()
+        .map(|d| env.score(d))
+        .collect();
+    assert_eq!(after_dry, before, "--dry-run changes nothing");
+
+    let out = env
+        .cmd()
+        .env("HUNTER_PC_COSELL_BONUS", "0")
+        .args(["rescore", "--json"])
+        .output()
+        .unwrap();
+    let r = stdout_json(&out);
+    assert_eq!(
+        (
+            r["scored"].as_i64(),
+            r["changed_score"].as_i64(),
+            r["changed_segment"].as_i64()
+        ),
+        (Some(3), Some(2), Some(2)),
+        "{r}"
+    );
+    assert_eq!(before[0].as_deref(), Some("60 Migration P2 3"));
+    assert_eq!(env.score("gcosell.com").as_deref(), Some("45 Cold P5 5"));
+    assert_eq!(
+        env.score("gmigrate.com"),
+        before[1],
+        "not co-sell: unchanged"
+    );
+    assert_eq!(before[2].as_deref(), Some("65 Migration P1 3"));
+    assert_eq!(env.score("yerel.com.tr").as_deref(), Some("50 Cold P1 5"));
+}
