@@ -221,7 +221,9 @@ pub fn parse_resolv_conf(text: &str) -> Vec<SocketAddr> {
             (words.next()? == "nameserver").then_some(())?;
             let addr = words.next()?;
             let addr = addr.split('%').next().unwrap_or(addr);
-            addr.parse::<IpAddr>().ok().map(|ip| SocketAddr::new(ip, 53))
+            addr.parse::<IpAddr>()
+                .ok()
+                .map(|ip| SocketAddr::new(ip, 53))
         })
         .collect()
 }
@@ -229,6 +231,12 @@ pub fn parse_resolv_conf(text: &str) -> Vec<SocketAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn builds_outside_a_runtime() {
+        let servers = ["127.0.0.1:9".parse().unwrap()];
+        assert!(Resolver::new(Some(&servers), Duration::from_millis(100)).is_ok());
+    }
 
     #[test]
     fn resolv_conf_nameservers() {
