@@ -480,3 +480,61 @@ fn rescore_after_a_bonus_change_moves_exactly_the_co_sell_companies() {
     assert_eq!(before[2].as_deref(), Some("65 Migration P1 3"));
     assert_eq!(env.score("yerel.com.tr").as_deref(), Some("50 Cold P1 5"));
 }
+
+#[test]
+fn scan_stores_and_rescores_a_company_domain_and_only_prints_others() {
+    let env = Env::new();
+    let file = write(
+        env.home.path(),
+        "s.json",
+        &[referral("s1", "gmigrate.com", json!({}))],
+    );
+    let out = env
+        .cmd()
+        .args(["sync", "--json", "--no-scan", "--from-file"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(env.score("gmigrate.com"), None, "no scan yet, no score");
+    let out = env
+        .cmd()
+        .args(["scan", "--json", "GMIGRATE.com", "yerel.com.tr"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = stdout_json(&out);
+    let stored: Vec<(String, bool)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["domain"].as_str().unwrap().to_string(),
+                r["stored"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        stored,
+        vec![
+            ("gmigrate.com".into(), true),
+            ("yerel.com.tr".into(), false)
+        ]
+    );
+    assert_eq!(rows[0]["provider"], "Google");
+    assert_eq!(
+        env.score("gmigrate.com").as_deref(),
+        Some("90 Migration P2 1")
+    );
+    assert_eq!(
+        env.signal("yerel.com.tr", "provider"),
+        None,
+        "not a company: printed only"
+    );
+}

@@ -165,11 +165,19 @@ fn strings(v: &[&str]) -> Vec<String> {
 // ---------------------------------------------------------------------------------------------
 // Provider rules
 
+/// (domain, provider, gateway, local_provider, mx_root)
+type ProviderRow = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
 #[test]
 fn every_provider_row() {
     let dns = server();
-    // (domain, provider, gateway, local_provider, mx_root)
-    let rows: &[(&str, &str, Option<&str>, Option<&str>, Option<&str>)] = &[
+    let rows: &[ProviderRow] = &[
         ("contoso.com", "M365", None, None, Some("outlook.com")),
         ("contoso-new.com", "M365", None, None, Some("mx.microsoft")),
         ("olc.test", "M365", None, None, Some("outlook.com")),

@@ -11,9 +11,11 @@ use serde_json::Value;
 
 use crate::cli::ScanArgs;
 use crate::commands::Ctx;
+use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::output;
 use crate::scan::{DomainScan, ScanStatus, Scanner, store};
+use crate::score::ScoreConfig;
 
 pub fn run(ctx: &Ctx, args: ScanArgs) -> Result<()> {
     let mut domains: Vec<String> = Vec::new();
@@ -53,8 +55,7 @@ pub fn run(ctx: &Ctx, args: ScanArgs) -> Result<()> {
             .collect();
         store::store(conn, &stored)?;
         let stored_domains: Vec<String> = stored.into_iter().map(|s| s.domain).collect();
-        // rescore hook
-        rescore_stored(conn, &stored_domains)?;
+        rescore_stored(conn, &stored_domains, &ctx.settings)?;
         stamps = store::stamps(conn, &stored_domains)?;
     }
     for scan in &scans {
@@ -75,8 +76,16 @@ pub fn run(ctx: &Ctx, args: ScanArgs) -> Result<()> {
     Ok(())
 }
 
-/// Where the stored domains are rescored (the scorer is wired in here).
-fn rescore_stored(_conn: &mut PgConnection, _domains: &[String]) -> Result<()> {
+/// Rescore the stored domains with the new signals (pipeline.md §8).
+fn rescore_stored(conn: &mut PgConnection, domains: &[String], settings: &Settings) -> Result<()> {
+    if !domains.is_empty() {
+        crate::score::score_domains(
+            conn,
+            Some(domains),
+            &ScoreConfig::from_settings(settings),
+            false,
+        )?;
+    }
     Ok(())
 }
 

@@ -233,6 +233,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn builds_outside_a_runtime() {
+        let servers = ["127.0.0.1:9".parse().unwrap()];
+        assert!(Resolver::new(Some(&servers), Duration::from_millis(100)).is_ok());
+    }
+
+    #[test]
     fn resolv_conf_nameservers() {
         let t = "# c\nsearch example.com\nnameserver 10.0.0.2\nnameserver fe80::1%eth0\n\
                  nameserver bogus\noptions ndots:5\n";

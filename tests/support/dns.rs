@@ -336,6 +336,7 @@ fn bind_pair(port: u16) -> std::io::Result<(std::net::UdpSocket, std::net::TcpLi
     let mut last = None;
     for _ in 0..20 {
         let udp = std::net::UdpSocket::bind(("127.0.0.1", port))?;
+        large_receive_buffer(&udp);
         let p = udp.local_addr()?.port();
         match std::net::TcpListener::bind(("127.0.0.1", p)) {
             Ok(tcp) => return Ok((udp, tcp)),
@@ -344,4 +345,21 @@ fn bind_pair(port: u16) -> std::io::Result<(std::net::UdpSocket, std::net::TcpLi
         }
     }
     Err(last.unwrap_or_else(|| std::io::Error::other("no free port")))
+}
+
+/// Ask for a 4 MiB receive buffer (the kernel caps it at `net.core.rmem_max`): a scan sends a
+/// dozen questions at once per domain, and the default buffer drops bursts of a few hundred.
+fn large_receive_buffer(socket: &std::net::UdpSocket) {
+    use std::os::fd::AsRawFd;
+    let size: libc::c_int = 4 << 20;
+    // SAFETY: a valid socket descriptor and a pointer to a c_int of the given length.
+    unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&size as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+    }
 }
