@@ -122,7 +122,8 @@ pub fn filters(args: &ListArgs, format: ListFormat) -> Result<Filters> {
         domain: args
             .domain
             .as_deref()
-            .map(|d| d.trim().trim_end_matches('.').to_lowercase()),
+            .map(super::given_domain)
+            .transpose()?,
         search: args.search.clone().filter(|s| !s.is_empty()),
         since: args.since.as_deref().map(parse_since).transpose()?,
         unlinked: args.unlinked,

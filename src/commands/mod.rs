@@ -66,6 +66,17 @@ pub fn run(cli: Cli, settings: Settings) -> Result<()> {
     }
 }
 
+/// A domain name an operator typed, as the tables store it: lower-case ASCII through the host
+/// rules of pipeline.md §5 (IDNA, `İ`, dot variants, trailing dots); anything else is a usage
+/// error.
+pub fn given_domain(given: &str) -> Result<String> {
+    crate::pipeline::domain::normalize_host(given).ok_or_else(|| {
+        Error::usage(format!(
+            "{given:?} is not a domain name (example: contoso.com.tr)"
+        ))
+    })
+}
+
 /// A Tokio runtime for the commands that do network I/O (built per command, so that `--help`
 /// and the database-only commands start no threads).
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -73,4 +84,35 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .map_err(|e| Error::failure(format!("cannot start the async runtime: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn given_domains_are_stored_names_or_usage_errors() {
+        assert_eq!(
+            super::given_domain(" Contoso.COM. ").unwrap(),
+            "contoso.com"
+        );
+        assert_eq!(
+            super::given_domain("örnek.com.tr").unwrap(),
+            "xn--rnek-4qa.com.tr"
+        );
+        assert_eq!(
+            super::given_domain("İSTANBUL-HALI.COM.TR").unwrap(),
+            "istanbul-hali.com.tr"
+        );
+        for bad in [
+            "",
+            "a..b",
+            "-a.com",
+            "a_b.com",
+            "127.0.0.1",
+            "a b.com",
+            "localhost",
+        ] {
+            let e = super::given_domain(bad).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{bad}");
+        }
+    }
 }

@@ -47,14 +47,14 @@ pub fn run(ctx: &Ctx, args: RescoreArgs) -> Result<()> {
     Ok(())
 }
 
-/// The domain as stored (lower case, no trailing dot), when a company has it; else exit 1.
+/// The domain as stored (see `given_domain`), when a company has it; else exit 1.
 fn known_company(conn: &mut PgConnection, given: &str) -> Result<String> {
     #[derive(QueryableByName)]
     struct Found {
         #[diesel(sql_type = Bool)]
         found: bool,
     }
-    let domain = given.trim().trim_end_matches('.').to_lowercase();
+    let domain = super::given_domain(given)?;
     let found =
         diesel::sql_query("SELECT EXISTS (SELECT 1 FROM companies WHERE domain = $1) AS found")
             .bind::<Text, _>(&domain)

@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::cli::ScanArgs;
 use crate::commands::Ctx;
 use crate::config::Settings;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::output;
 use crate::scan::{DomainScan, ScanStatus, Scanner, store};
 use crate::score::ScoreConfig;
@@ -20,7 +20,7 @@ use crate::score::ScoreConfig;
 pub fn run(ctx: &Ctx, args: ScanArgs) -> Result<()> {
     let mut domains: Vec<String> = Vec::new();
     for given in &args.domains {
-        let domain = normalise(given)?;
+        let domain = super::given_domain(given)?;
         if !domains.contains(&domain) {
             domains.push(domain);
         }
@@ -87,35 +87,6 @@ fn rescore_stored(conn: &mut PgConnection, domains: &[String], settings: &Settin
         )?;
     }
     Ok(())
-}
-
-/// A given name as lower-case ASCII (IDNA for Unicode names), without trailing dots; a name
-/// that is not a host name is a usage error.
-pub fn normalise(given: &str) -> Result<String> {
-    let bad = || {
-        Error::usage(format!(
-            "{given:?} is not a domain name (example: contoso.com)"
-        ))
-    };
-    let trimmed = given.trim().trim_end_matches('.');
-    if trimmed.is_empty() {
-        return Err(bad());
-    }
-    let ascii = idna::domain_to_ascii(trimmed).map_err(|_| bad())?;
-    let ascii = ascii.to_ascii_lowercase();
-    let labels_ok = ascii.split('.').all(|label| {
-        !label.is_empty()
-            && label.len() <= 63
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-            && label
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    });
-    if !labels_ok || ascii.len() > 253 || ascii.parse::<std::net::IpAddr>().is_ok() {
-        return Err(bad());
-    }
-    Ok(ascii)
 }
 
 /// The `domain_signals` columns of a scan, plus `spf_includes` and `stored`.
@@ -220,27 +191,4 @@ fn text_table(scans: &[DomainScan], stored: &HashSet<&String>) -> String {
         out.push_str(&line(row));
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn normalise_names() {
-        assert_eq!(normalise(" Contoso.COM. ").unwrap(), "contoso.com");
-        assert_eq!(normalise("örnek.com.tr").unwrap(), "xn--rnek-4qa.com.tr");
-        for bad in [
-            "",
-            "a..b",
-            "-a.com",
-            "a_b.com",
-            "127.0.0.1",
-            "http://x.com",
-            "a b.com",
-        ] {
-            let e = normalise(bad).unwrap_err();
-            assert_eq!(e.exit_code(), 2, "{bad}");
-        }
-    }
 }
