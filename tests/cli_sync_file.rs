@@ -721,3 +721,39 @@ fn hostile_files_get_their_stated_outcome() {
         .contains("ctl")
     );
 }
+
+#[test]
+fn a_run_left_running_by_a_killed_process_is_closed_by_the_next() {
+    let home = tempfile::tempdir().unwrap();
+    let db = TestDb::migrated();
+    db.conn()
+        .batch_execute("INSERT INTO sync_runs (status, source, direction) VALUES ('running', 'api', 'incoming')")
+        .unwrap();
+    let file = write_ndjson(
+        home.path(),
+        "f.ndjson",
+        &[referral("a", "2026-11-02T10:00:00Z", Some("alpha.io"))],
+    );
+    let out = import(&db, home.path(), &file, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        text(
+            &db,
+            "SELECT status || ' ' || (errors->>'run') AS t FROM sync_runs ORDER BY id LIMIT 1"
+        )
+        .as_deref(),
+        Some("failed the process ended before the run finished")
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) AS n FROM sync_runs WHERE status = 'running'"
+        ),
+        0
+    );
+}

@@ -45,7 +45,7 @@ pub fn run(ctx: &Ctx, args: SyncArgs) -> Result<()> {
     let mut data = db::connect(url)?;
     db::migration_state(&mut data)?.require_current()?;
     let mut run = Run::begin(ctx, &args, url, "file")?;
-    if !run.lock.try_lock()? {
+    if !run.take_lock()? {
         return run.end(RunStatus::Locked, Some(Error::temp(
             "another hunter-pc sync is running (it holds the database lock); this run did nothing: try again later",
         )));
@@ -75,7 +75,7 @@ fn run_api(ctx: &Ctx, args: &SyncArgs) -> Result<()> {
     let mut data = db::connect(url)?;
     db::migration_state(&mut data)?.require_current()?;
     let mut run = Run::begin(ctx, args, url, "api")?;
-    if !run.lock.try_lock()? {
+    if !run.take_lock()? {
         return run.end(RunStatus::Locked, Some(Error::temp(
             "another hunter-pc sync is running (it holds the database lock); this run did nothing: try again later",
         )));
@@ -193,6 +193,24 @@ impl<'a> Run<'a> {
             errors: BTreeMap::new(),
             started: Instant::now(),
         })
+    }
+
+    /// Take the sync lock. Once it is held no other sync runs, so earlier runs still marked
+    /// `running` were abandoned (killed): they are recorded as failed.
+    fn take_lock(&mut self) -> Result<bool> {
+        if !self.lock.try_lock()? {
+            return Ok(false);
+        }
+        if let Some(id) = self.summary.run_id {
+            let n = runlog::close_abandoned(self.lock.conn(), id)?;
+            if n > 0 {
+                tracing::warn!(
+                    runs = n,
+                    "earlier sync runs never finished; recorded as failed"
+                );
+            }
+        }
+        Ok(true)
     }
 
     /// Every page of a file, in batches of the page size; one transaction each, or one for the

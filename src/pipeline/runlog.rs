@@ -226,3 +226,15 @@ pub fn finish(
     .execute(conn)?;
     Ok(())
 }
+
+/// Runs still `running` when a new run holds the lock ended without finishing (killed, or the
+/// machine went down): record them as `failed`, so `status` does not show them running forever.
+pub fn close_abandoned(conn: &mut PgConnection, current: i64) -> Result<usize> {
+    Ok(diesel::sql_query(
+        "UPDATE sync_runs SET status = 'failed', \
+           errors = errors || '{\"run\": \"the process ended before the run finished\"}'::jsonb \
+         WHERE status = 'running' AND id < $1",
+    )
+    .bind::<BigInt, _>(current)
+    .execute(conn)?)
+}
