@@ -53,7 +53,10 @@ fn zones() -> Zones {
     let mut z = Zones::new();
     let mut add = |origin: &str, text: &str| z.add(origin, text).expect(origin);
     // Provider rows.
-    add("contoso.com", "@ MX 0 contoso-com.mail.protection.outlook.com.");
+    add(
+        "contoso.com",
+        "@ MX 0 contoso-com.mail.protection.outlook.com.",
+    );
     add("contoso-new.com", "@ MX 0 contoso-com.r-v1.mx.microsoft.");
     add("olc.test", "@ MX 10 olc-test.olc.protection.outlook.com.");
     add("gsmtp.com", "@ MX 1 smtp.google.com.");
@@ -63,7 +66,10 @@ fn zones() -> Zones {
     );
     add("yandex-user.ru", "@ MX 10 mx.yandex.net.");
     add("zoho-user.eu", "@ MX 10 mx.zoho.eu.");
-    add("ses-user.com", "@ MX 10 inbound-smtp.eu-west-1.amazonaws.com.");
+    add(
+        "ses-user.com",
+        "@ MX 10 inbound-smtp.eu-west-1.amazonaws.com.",
+    );
     add("sg-user.com", "@ MX 10 mx.sendgrid.net.");
     add("mg-user.com", "@ MX 10 mxa.mailgun.org.");
     add("godaddy-user.com", "@ MX 0 mx1.secureserver.net.");
@@ -174,15 +180,69 @@ fn every_provider_row() {
         ("ses-user.com", "Amazon", None, None, None),
         ("sg-user.com", "SendGrid", None, None, Some("sendgrid.net")),
         ("mg-user.com", "Mailgun", None, None, Some("mailgun.org")),
-        ("godaddy-user.com", "Hosting", None, None, Some("secureserver.net")),
-        ("natro-user.com.tr", "Local", None, Some("Natro"), Some("natrohost.com")),
-        ("mimecast-m365.com", "M365", Some("Mimecast"), None, Some("mimecast.com")),
-        ("pp-google.com", "Google", Some("Proofpoint"), None, Some("pphosted.com")),
-        ("barracuda-bare.com", "Local", Some("Barracuda"), None, Some("barracudanetworks.com")),
-        ("ml-user.com", "Local", Some("Symantec"), None, Some("messagelabs.com")),
-        ("cisco-user.com", "Local", Some("Cisco"), None, Some("iphmx.com")),
-        ("trend-user.com", "Local", Some("Trend Micro"), None, Some("trendmicro.eu")),
-        ("fp-user.com", "Local", Some("Forcepoint"), None, Some("mailcontrol.com")),
+        (
+            "godaddy-user.com",
+            "Hosting",
+            None,
+            None,
+            Some("secureserver.net"),
+        ),
+        (
+            "natro-user.com.tr",
+            "Local",
+            None,
+            Some("Natro"),
+            Some("natrohost.com"),
+        ),
+        (
+            "mimecast-m365.com",
+            "M365",
+            Some("Mimecast"),
+            None,
+            Some("mimecast.com"),
+        ),
+        (
+            "pp-google.com",
+            "Google",
+            Some("Proofpoint"),
+            None,
+            Some("pphosted.com"),
+        ),
+        (
+            "barracuda-bare.com",
+            "Local",
+            Some("Barracuda"),
+            None,
+            Some("barracudanetworks.com"),
+        ),
+        (
+            "ml-user.com",
+            "Local",
+            Some("Symantec"),
+            None,
+            Some("messagelabs.com"),
+        ),
+        (
+            "cisco-user.com",
+            "Local",
+            Some("Cisco"),
+            None,
+            Some("iphmx.com"),
+        ),
+        (
+            "trend-user.com",
+            "Local",
+            Some("Trend Micro"),
+            None,
+            Some("trendmicro.eu"),
+        ),
+        (
+            "fp-user.com",
+            "Local",
+            Some("Forcepoint"),
+            None,
+            Some("mailcontrol.com"),
+        ),
         ("local-user.com", "Local", None, None, Some("example.com")),
         ("nomx.com", "Unknown", None, None, None),
         ("nullmx.com", "Unknown", None, None, None),
@@ -191,7 +251,12 @@ fn every_provider_row() {
     let scans = scan_all(&dns, 2000, &domains);
     for (scan, (domain, provider, gateway, local, root)) in scans.iter().zip(rows) {
         assert_eq!(scan.domain, *domain);
-        assert_eq!(scan.status, ScanStatus::Success, "{domain}: {:?}", scan.error);
+        assert_eq!(
+            scan.status,
+            ScanStatus::Success,
+            "{domain}: {:?}",
+            scan.error
+        );
         assert_eq!(scan.provider.as_deref(), Some(*provider), "{domain}");
         assert_eq!(scan.gateway.as_deref(), *gateway, "{domain}");
         assert_eq!(scan.local_provider.as_deref(), *local, "{domain}");
@@ -217,7 +282,11 @@ fn every_provider_row() {
 #[test]
 fn mx_order_ties_null_and_none() {
     let dns = server();
-    let s = scan_all(&dns, 2000, &["tie.com", "order.com", "nomx.com", "nullmx.com"]);
+    let s = scan_all(
+        &dns,
+        2000,
+        &["tie.com", "order.com", "nomx.com", "nullmx.com"],
+    );
     // Equal preference: ties by name; the stray null MX entry is no host.
     assert_eq!(
         s[0].mx_hosts,
@@ -278,7 +347,11 @@ fn dmarc_cases() {
 #[test]
 fn spf_cases() {
     let dns = server();
-    let s = scan_all(&dns, 2000, &["spf-two.com", "spf-split.com", "mimecast-m365.com"]);
+    let s = scan_all(
+        &dns,
+        2000,
+        &["spf-two.com", "spf-split.com", "mimecast-m365.com"],
+    );
     assert!(!s[0].spf, "two v=spf1 records: not present");
     assert_eq!(s[0].spf_record, None);
     assert!(s[0].spf_includes.is_empty());
@@ -300,7 +373,11 @@ fn spf_cases() {
 #[test]
 fn dkim_cases() {
     let dns = server();
-    let s = scan_all(&dns, 2000, &["dkim-s1.com", "dkim-revoked.com", "dkim-two.com"]);
+    let s = scan_all(
+        &dns,
+        2000,
+        &["dkim-s1.com", "dkim-revoked.com", "dkim-two.com"],
+    );
     assert!(s[0].dkim);
     assert_eq!(s[0].dkim_selectors, strings(&["selector1"]));
     assert!(!s[1].dkim, "an empty p= is a revoked key");
@@ -319,7 +396,11 @@ fn silent_server_fails_and_recovers_without_cache() {
     assert_eq!(s.status, ScanStatus::Failed);
     assert_eq!(s.provider, None);
     assert!(s.mx_hosts.is_empty());
-    assert!(s.error.as_deref().unwrap_or("").contains("timed out"), "{:?}", s.error);
+    assert!(
+        s.error.as_deref().unwrap_or("").contains("timed out"),
+        "{:?}",
+        s.error
+    );
     // One retry per question within the budget: MX and TXT of the apex, twice each.
     assert_eq!(dns.queries_for("contoso.com"), 4);
 
@@ -336,7 +417,11 @@ fn servfail_fails_after_one_retry() {
     let s = scan(&dns, "gsmtp.com");
     assert_eq!(s.status, ScanStatus::Failed);
     assert_eq!(s.provider, None);
-    assert!(s.error.as_deref().unwrap_or("").contains("SERVFAIL"), "{:?}", s.error);
+    assert!(
+        s.error.as_deref().unwrap_or("").contains("SERVFAIL"),
+        "{:?}",
+        s.error
+    );
     assert_eq!(dns.queries_for("gsmtp.com"), 4);
 }
 
@@ -346,7 +431,11 @@ fn transient_dmarc_fails_the_scan_but_transient_dkim_is_not_found() {
     dns.set_mode_for("_dmarc.dmarc-sp.com", Some(Mode::ServFail));
     let s = scan(&dns, "dmarc-sp.com");
     assert_eq!(s.status, ScanStatus::Failed);
-    assert!(s.error.as_deref().unwrap_or("").contains("_dmarc"), "{:?}", s.error);
+    assert!(
+        s.error.as_deref().unwrap_or("").contains("_dmarc"),
+        "{:?}",
+        s.error
+    );
 
     dns.set_mode_for("_domainkey.dkim-s1.com", Some(Mode::Silent));
     let s = scan_all(&dns, 300, &["dkim-s1.com"]).remove(0);
@@ -354,7 +443,11 @@ fn transient_dmarc_fails_the_scan_but_transient_dkim_is_not_found() {
     assert!(!s.dkim);
 
     dns.set_mode_for("dkim-s1.com", Some(Mode::ServFail));
-    assert_eq!(scan(&dns, "dkim-s1.com").status, ScanStatus::Failed, "SPF question failed");
+    assert_eq!(
+        scan(&dns, "dkim-s1.com").status,
+        ScanStatus::Failed,
+        "SPF question failed"
+    );
 }
 
 #[test]
@@ -384,7 +477,10 @@ fn large_txt_record_is_read_whole() {
     let s = scan(&dns, "big-spf.test");
     assert_eq!(s.status, ScanStatus::Success, "{:?}", s.error);
     assert_eq!(s.spf_includes.len(), 60);
-    assert!(dns.tcp_queries() >= 1, "the truncated answer was asked again over TCP");
+    assert!(
+        dns.tcp_queries() >= 1,
+        "the truncated answer was asked again over TCP"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -477,7 +573,10 @@ fn first_failed_scan_then_failed_rescan_keeps_old_signals() {
     let r = signals(&mut conn, "dkim-s1.com").unwrap();
     assert_eq!(r.scan_status, "failed");
     assert!(r.scan_error.as_deref().unwrap_or("").contains("timed out"));
-    assert_eq!((r.provider, r.mx_hosts, r.spf, r.dkim), (None, None, None, None));
+    assert_eq!(
+        (r.provider, r.mx_hosts, r.spf, r.dkim),
+        (None, None, None, None)
+    );
     assert_eq!(r.attempts, 1);
     assert_eq!(company_provider(&mut conn, "dkim-s1.com"), None);
 
@@ -494,20 +593,31 @@ fn first_failed_scan_then_failed_rescan_keeps_old_signals() {
     assert_eq!(ok.dkim_selectors, Some(strings(&["selector1"])));
     assert_eq!((ok.dmarc_policy, ok.dmarc_coverage), (None, None));
     assert_eq!(ok.attempts, 2);
-    assert_eq!(company_provider(&mut conn, "dkim-s1.com").as_deref(), Some("Local"));
+    assert_eq!(
+        company_provider(&mut conn, "dkim-s1.com").as_deref(),
+        Some("Local")
+    );
 
     // A failed rescan keeps the signals and status; only the failure and the attempt change.
     dns.set_mode(Mode::ServFail);
     store::store(&mut conn, &scan_all(&dns, 300, &["dkim-s1.com"])).unwrap();
     let kept = signals(&mut conn, "dkim-s1.com").unwrap();
     assert_eq!(kept.scan_status, "success");
-    assert!(kept.scan_error.as_deref().unwrap_or("").contains("SERVFAIL"));
+    assert!(
+        kept.scan_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("SERVFAIL")
+    );
     assert_eq!(kept.provider.as_deref(), Some("Local"));
     assert_eq!(kept.mx_hosts, ok.mx_hosts);
     assert_eq!(kept.dkim_selectors, ok.dkim_selectors);
     assert_eq!(kept.attempts, 3);
     assert!(kept.scanned_at >= ok.scanned_at);
-    assert_eq!(company_provider(&mut conn, "dkim-s1.com").as_deref(), Some("Local"));
+    assert_eq!(
+        company_provider(&mut conn, "dkim-s1.com").as_deref(),
+        Some("Local")
+    );
 }
 
 #[test]
@@ -516,7 +626,12 @@ fn store_only_companies_nxdomain_and_tenant_rule() {
     let mut conn = db.conn();
     add_company(&mut conn, "gsmtp.com");
     add_referral(&mut conn, "r1", "gsmtp.com", None);
-    add_referral(&mut conn, "r2", "gsmtp.com", Some("0b1f7c2e-3a4d-4e5f-8a9b-1c2d3e4f5a6b"));
+    add_referral(
+        &mut conn,
+        "r2",
+        "gsmtp.com",
+        Some("0b1f7c2e-3a4d-4e5f-8a9b-1c2d3e4f5a6b"),
+    );
     add_company(&mut conn, "yok.com.tr");
     let dns = server();
     let scans = scan_all(&dns, 2000, &["gsmtp.com", "yok.com.tr", "contoso.com"]);
@@ -527,12 +642,18 @@ fn store_only_companies_nxdomain_and_tenant_rule() {
         signals(&mut conn, "gsmtp.com").unwrap().provider.as_deref(),
         Some("Google")
     );
-    assert_eq!(company_provider(&mut conn, "gsmtp.com").as_deref(), Some("M365"));
+    assert_eq!(
+        company_provider(&mut conn, "gsmtp.com").as_deref(),
+        Some("M365")
+    );
     let nx = signals(&mut conn, "yok.com.tr").unwrap();
     assert_eq!(nx.scan_status, "nxdomain");
     assert_eq!(nx.provider.as_deref(), Some("Unknown"));
     assert_eq!(nx.mx_hosts, Some(vec![]));
-    assert_eq!(company_provider(&mut conn, "yok.com.tr").as_deref(), Some("Unknown"));
+    assert_eq!(
+        company_provider(&mut conn, "yok.com.tr").as_deref(),
+        Some("Unknown")
+    );
     // Not a company: not stored.
     assert!(signals(&mut conn, "contoso.com").is_none());
 }
@@ -588,9 +709,15 @@ fn plan_selects_as_section_6_says() {
         }
     );
     let p = store::plan(&mut conn, &touched, false, 0).unwrap();
-    assert_eq!(p.to_scan, strings(&["a.test", "c.test", "d.test", "h.test"]));
+    assert_eq!(
+        p.to_scan,
+        strings(&["a.test", "c.test", "d.test", "h.test"])
+    );
     let p = store::plan(&mut conn, &touched, true, 3600).unwrap();
-    assert_eq!(p.to_scan, strings(&["b.test", "a.test", "c.test", "h.test"]));
+    assert_eq!(
+        p.to_scan,
+        strings(&["b.test", "a.test", "c.test", "h.test"])
+    );
     assert_eq!(p.skipped_already_scanned, 0);
     // A touched failed one is always rescanned, however recent.
     let p = store::plan(&mut conn, &strings(&["d.test"]), false, 3600).unwrap();
@@ -609,14 +736,21 @@ fn command_prints_json_without_a_database() {
         .env("HUNTER_PC_DNS_SERVERS", dns.addr().to_string())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v = support::stdout_json(&out);
     let rows = v.as_array().unwrap();
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0]["domain"], "contoso.com");
     assert_eq!(rows[0]["scan_status"], "success");
     assert_eq!(rows[0]["provider"], "M365");
-    assert_eq!(rows[0]["mx_hosts"][0], "contoso-com.mail.protection.outlook.com");
+    assert_eq!(
+        rows[0]["mx_hosts"][0],
+        "contoso-com.mail.protection.outlook.com"
+    );
     assert_eq!(rows[0]["mx_root"], "outlook.com");
     assert_eq!(rows[0]["stored"], false);
     assert_eq!(rows[1]["gateway"], "Mimecast");
@@ -650,7 +784,11 @@ fn command_stores_companies_only() {
         .env("DATABASE_URL", &db.url)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v = support::stdout_json(&out);
     assert_eq!(v[0]["stored"], true);
     assert_eq!(v[0]["attempts"], 1);
@@ -659,7 +797,10 @@ fn command_stores_companies_only() {
     let r = signals(&mut conn, "contoso.com").unwrap();
     assert_eq!(r.provider.as_deref(), Some("M365"));
     assert!(signals(&mut conn, "gsmtp.com").is_none());
-    assert_eq!(company_provider(&mut conn, "contoso.com").as_deref(), Some("M365"));
+    assert_eq!(
+        company_provider(&mut conn, "contoso.com").as_deref(),
+        Some("M365")
+    );
 
     // Text output, and a scan of a scanned domain is a rescan (attempt 2).
     let out = support::hunter(home.path())
@@ -672,7 +813,10 @@ fn command_stores_companies_only() {
     let text = String::from_utf8_lossy(&out.stdout);
     let line = text.lines().nth(1).unwrap_or("");
     assert!(line.starts_with("contoso.com"), "{text}");
-    assert!(line.contains("success") && line.contains("M365") && line.contains("yes"), "{text}");
+    assert!(
+        line.contains("success") && line.contains("M365") && line.contains("yes"),
+        "{text}"
+    );
     assert_eq!(signals(&mut conn, "contoso.com").unwrap().attempts, 2);
 }
 
@@ -692,7 +836,12 @@ fn command_reports_failures_and_bad_names() {
     assert_eq!(v[0]["scan_status"], "failed");
     assert_eq!(v[0]["provider"], serde_json::Value::Null);
     assert_eq!(v[0]["mx_hosts"], serde_json::Value::Null);
-    assert!(v[0]["scan_error"].as_str().unwrap_or("").contains("timed out"));
+    assert!(
+        v[0]["scan_error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("timed out")
+    );
 
     let out = support::hunter(home.path())
         .args(["scan", "not a domain"])
@@ -701,5 +850,8 @@ fn command_reports_failures_and_bad_names() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let last = support::last_stderr_line(&out);
-    assert!(last.starts_with("error: ") && last.contains("not a domain name"), "{last}");
+    assert!(
+        last.starts_with("error: ") && last.contains("not a domain name"),
+        "{last}"
+    );
 }

@@ -83,7 +83,11 @@ fn rescore_stored(_conn: &mut PgConnection, _domains: &[String]) -> Result<()> {
 /// A given name as lower-case ASCII (IDNA for Unicode names), without trailing dots; a name
 /// that is not a host name is a usage error.
 pub fn normalise(given: &str) -> Result<String> {
-    let bad = || Error::usage(format!("{given:?} is not a domain name (example: contoso.com)"));
+    let bad = || {
+        Error::usage(format!(
+            "{given:?} is not a domain name (example: contoso.com)"
+        ))
+    };
     let trimmed = given.trim().trim_end_matches('.');
     if trimmed.is_empty() {
         return Err(bad());
@@ -217,7 +221,15 @@ mod tests {
     fn normalise_names() {
         assert_eq!(normalise(" Contoso.COM. ").unwrap(), "contoso.com");
         assert_eq!(normalise("örnek.com.tr").unwrap(), "xn--rnek-4qa.com.tr");
-        for bad in ["", "a..b", "-a.com", "a_b.com", "127.0.0.1", "http://x.com", "a b.com"] {
+        for bad in [
+            "",
+            "a..b",
+            "-a.com",
+            "a_b.com",
+            "127.0.0.1",
+            "http://x.com",
+            "a b.com",
+        ] {
             let e = normalise(bad).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{bad}");
         }

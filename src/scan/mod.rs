@@ -323,8 +323,14 @@ mod tests {
     #[test]
     fn outcome_rules() {
         let s = assess("a.com", answers(Answer::NxDomain));
-        assert_eq!((s.status, s.provider.as_deref()), (ScanStatus::Nxdomain, Some("Unknown")));
-        let s = assess("a.com", answers(Answer::Transient("MX a.com.: timed out".into())));
+        assert_eq!(
+            (s.status, s.provider.as_deref()),
+            (ScanStatus::Nxdomain, Some("Unknown"))
+        );
+        let s = assess(
+            "a.com",
+            answers(Answer::Transient("MX a.com.: timed out".into())),
+        );
         assert_eq!((s.status, s.provider), (ScanStatus::Failed, None));
         let s = assess("a.com", answers(Answer::NoData));
         assert_eq!(s.status, ScanStatus::Success);

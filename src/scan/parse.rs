@@ -57,9 +57,7 @@ pub fn spf(txt_records: &[String]) -> Option<Spf> {
 
 fn is_spf(record: &str) -> bool {
     let r = record.as_bytes();
-    r.len() >= 6
-        && r[..6].eq_ignore_ascii_case(b"v=spf1")
-        && (r.len() == 6 || r[6] == b' ')
+    r.len() >= 6 && r[..6].eq_ignore_ascii_case(b"v=spf1") && (r.len() == 6 || r[6] == b' ')
 }
 
 /// `include:` mechanisms (with any qualifier `+-~?`) in order.
@@ -178,8 +176,11 @@ mod tests {
     fn spf_rules() {
         assert!(spf(&s(&["v=spf1 -all", "v=spf1 mx -all"])).is_none());
         assert!(spf(&s(&["v=spf10 -all"])).is_none());
-        let one = spf(&s(&["google-site-verification=x", "V=SPF1 include:A.com. ~include:b.com -all"]))
-            .unwrap();
+        let one = spf(&s(&[
+            "google-site-verification=x",
+            "V=SPF1 include:A.com. ~include:b.com -all",
+        ]))
+        .unwrap();
         assert_eq!(one.includes, s(&["a.com", "b.com"]));
         assert!(spf(&s(&["v=spf1"])).is_some());
     }

@@ -112,7 +112,10 @@ pub fn classify(mx_hosts: &[String], spf_includes: &[String]) -> Verdict {
         };
     };
     let host = host.to_ascii_lowercase();
-    match MX_RULES.iter().find(|(suffix, _)| ends_with_labels(&host, suffix)) {
+    match MX_RULES
+        .iter()
+        .find(|(suffix, _)| ends_with_labels(&host, suffix))
+    {
         Some((_, Mx::Provider(p))) => Verdict {
             provider: p,
             gateway: None,
@@ -187,7 +190,10 @@ mod tests {
 
     #[test]
     fn gateway_without_named_include_is_local() {
-        let g = classify(&v(&["eu-smtp-inbound-1.mimecast.com"]), &v(&["spf.example.net"]));
+        let g = classify(
+            &v(&["eu-smtp-inbound-1.mimecast.com"]),
+            &v(&["spf.example.net"]),
+        );
         assert_eq!(g.provider, LOCAL);
         assert_eq!(g.gateway, Some("Mimecast"));
         assert_eq!(g.local_provider, None);
@@ -197,7 +203,11 @@ mod tests {
     fn first_naming_include_wins() {
         let g = classify(
             &v(&["mx1.pphosted.com"]),
-            &v(&["spf.example.net", "_spf.google.com", "spf.protection.outlook.com"]),
+            &v(&[
+                "spf.example.net",
+                "_spf.google.com",
+                "spf.protection.outlook.com",
+            ]),
         );
         assert_eq!((g.provider, g.gateway), ("Google", Some("Proofpoint")));
     }
@@ -208,7 +218,10 @@ mod tests {
             mx_root(&v(&["contoso-com.mail.protection.outlook.com"])).as_deref(),
             Some("outlook.com")
         );
-        assert_eq!(mx_root(&v(&["mx.example.co.uk"])).as_deref(), Some("example.co.uk"));
+        assert_eq!(
+            mx_root(&v(&["mx.example.co.uk"])).as_deref(),
+            Some("example.co.uk")
+        );
         assert_eq!(mx_root(&[]), None);
     }
 }

@@ -221,7 +221,9 @@ pub fn parse_resolv_conf(text: &str) -> Vec<SocketAddr> {
             (words.next()? == "nameserver").then_some(())?;
             let addr = words.next()?;
             let addr = addr.split('%').next().unwrap_or(addr);
-            addr.parse::<IpAddr>().ok().map(|ip| SocketAddr::new(ip, 53))
+            addr.parse::<IpAddr>()
+                .ok()
+                .map(|ip| SocketAddr::new(ip, 53))
         })
         .collect()
 }

@@ -99,8 +99,8 @@ impl Zones {
                 continue;
             }
             let origin = file.strip_suffix(".zone").unwrap_or(file);
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             zones.add(origin, &text)?;
         }
         Ok(zones)
