@@ -6,6 +6,7 @@ pub mod r#gen;
 pub mod partner_center;
 pub mod pg;
 pub mod signin;
+pub mod world;
 
 use assert_cmd::Command;
 
