@@ -3,18 +3,20 @@
 //! `sync_runs` row), then the input, then the pages, then scans and scores.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::mpsc::Receiver;
 use std::time::Instant;
 
 use diesel::PgConnection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::auth::Session;
 use crate::cli::SyncArgs;
 use crate::commands::Ctx;
 use crate::db::{self, LockSession};
 use crate::error::{Error, Kind, Result};
 use crate::output::{emit, emit_json};
-use crate::partner_center::{Client, ListQuery};
+use crate::partner_center::{Client, ListQuery, Page, Stats};
 use crate::pipeline::cursor;
 use crate::pipeline::ingest::{Ingest, IngestOptions};
 use crate::pipeline::runlog::{self, RunStatus, Summary};
@@ -44,6 +46,7 @@ pub fn run(ctx: &Ctx, args: SyncArgs) -> Result<()> {
     let url = s.require_database_url()?;
     let mut data = db::connect(url)?;
     db::migration_state(&mut data)?.require_current()?;
+    db::for_page_writes(&mut data)?;
     let mut run = Run::begin(ctx, &args, url, "file")?;
     if !run.take_lock()? {
         return run.end(RunStatus::Locked, Some(Error::temp(
@@ -74,6 +77,7 @@ fn run_api(ctx: &Ctx, args: &SyncArgs) -> Result<()> {
     s.require_client_id()?;
     let mut data = db::connect(url)?;
     db::migration_state(&mut data)?.require_current()?;
+    db::for_page_writes(&mut data)?;
     let mut run = Run::begin(ctx, args, url, "api")?;
     if !run.take_lock()? {
         return run.end(RunStatus::Locked, Some(Error::temp(
@@ -90,7 +94,7 @@ fn run_api(ctx: &Ctx, args: &SyncArgs) -> Result<()> {
         );
         return run.end(RunStatus::Skipped, None);
     }
-    let session = match crate::auth::Session::open(s) {
+    let session = match Session::open(s) {
         Ok(session) => session,
         Err(e) => return run.end(RunStatus::Failed, Some(e)),
     };
@@ -102,7 +106,6 @@ fn run_api(ctx: &Ctx, args: &SyncArgs) -> Result<()> {
             .map(|(t, _)| t - chrono::Duration::seconds(s.lookback_secs as i64))
     };
     let deadline = run.started + std::time::Duration::from_secs(s.run_budget_secs);
-    let rt = super::runtime()?;
     let mut client = Client::new(s, session, deadline)?;
     client.start(ListQuery {
         direction: s.direction,
@@ -111,12 +114,18 @@ fn run_api(ctx: &Ctx, args: &SyncArgs) -> Result<()> {
     if args.dry_run {
         AnsiTransactionManager::begin_transaction(&mut data)?;
     }
+    let (pages, reader) = read_ahead(client);
     let mut ordered = true;
-    let read = loop {
-        let page = match rt.block_on(client.next_page()) {
-            Ok(Some(page)) => page,
-            Ok(None) => break Ok(()),
-            Err(e) => break Err(Error::from(e)),
+    let mut read = loop {
+        let page = match pages.recv() {
+            Ok(Ok(Some(page))) => page,
+            Ok(Ok(None)) => break Ok(()),
+            Ok(Err(e)) => break Err(e),
+            Err(_) => {
+                break Err(Error::failure(
+                    "the Partner Center reader stopped unexpectedly",
+                ));
+            }
         };
         ordered &= page.ordered;
         let entries: Vec<Entry> = page.referrals.into_iter().map(Entry::Referral).collect();
@@ -126,24 +135,30 @@ fn run_api(ctx: &Ctx, args: &SyncArgs) -> Result<()> {
             break Err(e);
         }
     };
+    drop(pages);
     // An unordered read (the 400 fallback) moves the cursor once, after the last page.
     if read.is_ok()
         && !ordered
         && !args.dry_run
         && let Some(newest) = run.ingest.run_newest.clone()
     {
-        cursor::advance(&mut data, &stream, &newest)?;
+        read = cursor::advance(&mut data, &stream, &newest);
     }
     if args.dry_run {
         AnsiTransactionManager::rollback_transaction(&mut data)?;
     }
-    let stats = client.stats();
-    tracing::debug!(
-        requests = stats.requests,
-        retries = stats.retries,
-        bytes = stats.bytes,
-        "Partner Center read done"
-    );
+    if read.is_ok()
+        && let Ok(stats) = reader.join()
+    {
+        tracing::debug!(
+            requests = stats.requests,
+            retries = stats.retries,
+            token_refreshes = stats.token_refreshes,
+            bytes = stats.bytes,
+            waited_ms = stats.waited.as_millis() as u64,
+            "Partner Center read done"
+        );
+    }
     if let Err(e) = read {
         let status = if e.kind == Kind::TempFail {
             RunStatus::Incomplete
@@ -156,6 +171,39 @@ fn run_api(ctx: &Ctx, args: &SyncArgs) -> Result<()> {
         return run.end(RunStatus::Failed, Some(e));
     }
     run.finish_ok()
+}
+
+/// Read the pages on a thread of their own, one page ahead of the writes, so that fetching
+/// page k+1 overlaps writing page k. The channel holds one page, so memory stays at a few
+/// pages. `Ok(None)` marks the end; after an error nothing more is sent. When the receiver is
+/// dropped (the writes failed), the reader stops at its next page.
+fn read_ahead(
+    mut client: Client<Session>,
+) -> (
+    Receiver<Result<Option<Page>>>,
+    std::thread::JoinHandle<Stats>,
+) {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let reader = std::thread::spawn(move || {
+        let rt = match super::runtime() {
+            Ok(rt) => rt,
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return Stats::default();
+            }
+        };
+        rt.block_on(async {
+            loop {
+                let item = client.next_page().await.map_err(Error::from);
+                let last = !matches!(item, Ok(Some(_)));
+                if tx.send(item).is_err() || last {
+                    break;
+                }
+            }
+        });
+        client.stats().clone()
+    });
+    (rx, reader)
 }
 
 /// One run in progress.

@@ -227,6 +227,16 @@ pub fn migrate_down(conn: &mut PgConnection, versions: &[String]) -> Result<()> 
     Ok(())
 }
 
+/// Settings for the session that writes a sync's pages: `synchronous_commit = off`, so a page's
+/// commit does not wait for its WAL flush. Safe here: a page's rows and its cursor commit
+/// together, so a server crash can only lose the last pages and their cursor at once, and the
+/// next run reads them again (the upserts make that harmless).
+pub fn for_page_writes(conn: &mut PgConnection) -> Result<()> {
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute("SET synchronous_commit = off")?;
+    Ok(())
+}
+
 /// Connect and require an up-to-date schema (78 otherwise): what every data command does first.
 pub fn connect_current(url: &str) -> Result<PgConnection> {
     let mut conn = connect(url)?;
