@@ -84,11 +84,16 @@ fn run_isolated() -> Option<std::process::Output> {
         .arg("ip link set lo up && exec \"$0\"")
         .arg(&script)
         .current_dir(repo_root())
-        .env_remove("DATABASE_URL")
-        // Inside the namespace nothing can be downloaded; everything is built already.
-        .env("CARGO_NET_OFFLINE", "true");
+        .env_remove("DATABASE_URL");
     for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("HUNTER_PC_") {
+        let name = k.to_string_lossy();
+        // Nothing of the caller's hunter-pc settings, and none of the variables `cargo test`
+        // sets for a test: the script's own `cargo build` would see them as a changed build
+        // environment (ring's build script watches CARGO_MANIFEST_DIR) and rebuild from scratch.
+        let cargo_test_var =
+            (name.starts_with("CARGO_") && name != "CARGO_HOME" && name != "CARGO_TARGET_DIR")
+                || name == "OUT_DIR";
+        if name.starts_with("HUNTER_PC_") || cargo_test_var {
             cmd.env_remove(k);
         }
     }
