@@ -1,11 +1,13 @@
-//! The loopback DNS server of the tests as a process, for the quick start and the benchmarks:
-//! authoritative for every zone file in a directory (see `tests/support/dns.rs` for the
-//! format), on 127.0.0.1, over UDP and TCP, until killed.
+//! The tests' loopback DNS server on its own, for the quick start and for trying scans by hand:
 //!
 //! ```text
-//! cargo run --example dns-server -- ZONE_DIR [PORT]     # PORT 0 (default): any free port
+//! cargo run --example dns-server -- examples/zones 5353
+//! HUNTER_PC_DNS_SERVERS=127.0.0.1:5353 hunter-pc scan contoso.com
 //! ```
-//! Prints its `127.0.0.1:PORT` on stdout once it answers (for `HUNTER_PC_DNS_SERVERS`).
+//!
+//! Every file in the zone directory is one zone named after the file (`contoso.com` or
+//! `contoso.com.zone`). The port is optional (default: any free port). It prints its address
+//! (`127.0.0.1:<port>`) as the first line on stdout and serves until it is stopped.
 
 #[path = "../tests/support/dns.rs"]
 #[allow(dead_code)]
@@ -13,37 +15,27 @@ mod dns;
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
-fn parse_args() -> Result<(PathBuf, u16), String> {
+fn main() {
     let mut args = std::env::args().skip(1);
-    let dir = args
-        .next()
-        .map(PathBuf::from)
-        .ok_or("usage: dns-server ZONE_DIR [PORT]")?;
-    let port = match args.next() {
-        None => 0,
-        Some(p) => p.parse().map_err(|_| format!("not a port: {p}"))?,
+    let usage = "usage: dns-server ZONE_DIR [PORT]";
+    let Some(dir) = args.next().map(PathBuf::from) else {
+        eprintln!("{usage}");
+        std::process::exit(2);
     };
-    if let Some(extra) = args.next() {
-        return Err(format!("unexpected argument: {extra}"));
-    }
-    Ok((dir, port))
-}
-
-fn main() -> ExitCode {
-    let (dir, port) = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
+    let port = match args.next().map(|p| p.parse::<u16>()) {
+        None => 0,
+        Some(Ok(p)) => p,
+        Some(Err(_)) => {
+            eprintln!("error: the port must be a number from 0 to 65535\n{usage}");
+            std::process::exit(2);
         }
     };
     let zones = match dns::Zones::from_dir(&dir) {
         Ok(z) => z,
         Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(65);
+            eprintln!("error: cannot load the zones: {e}");
+            std::process::exit(66);
         }
     };
     let count = zones.len();
@@ -51,21 +43,15 @@ fn main() -> ExitCode {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: cannot listen on 127.0.0.1:{port}: {e}");
-            return ExitCode::from(69);
+            std::process::exit(69);
         }
     };
+    println!("{}", server.addr());
+    let _ = std::io::stdout().flush();
     eprintln!(
-        "dns-server: {count} zones from {} on {}",
+        "serving {count} zone(s) from {} on {} (UDP and TCP); stop with Ctrl-C",
         dir.display(),
         server.addr()
     );
-    let mut stdout = std::io::stdout();
-    if writeln!(stdout, "{}", server.addr())
-        .and_then(|_| stdout.flush())
-        .is_err()
-    {
-        return ExitCode::from(1);
-    }
     server.wait();
-    ExitCode::SUCCESS
 }

@@ -1,8 +1,8 @@
 //! The quick start runs green on a fresh machine (quality.md "Set-up on a fresh machine"):
 //! `scripts/quickstart` in a private network namespace — only a loopback interface, nothing on
 //! port 5432, `DATABASE_URL` unset — so it must start its own throwaway cluster and can reach
-//! nothing but loopback. Its output lists every linked example domain with its provider and
-//! segment.
+//! nothing but loopback. Its output (`--format csv`, parsed by header) lists every linked
+//! example domain with its provider and segment.
 //!
 //! Needs root (CI runs as root) for `unshare --net`; otherwise the test says loudly why it
 //! did not run and passes.
@@ -62,11 +62,26 @@ const SHOWN: &[(&str, &str, &str)] = &[
     ("kapadokya-turizm.com.tr",        "Unknown", "Skip"),
 ];
 
-/// Whether `line` names `word` as a whole cell or token (so `Local` does not match inside
-/// another word).
-fn has_token(line: &str, word: &str) -> bool {
-    line.split(|c: char| c.is_whitespace() || c == '|' || c == ',' || c == '"')
-        .any(|t| t == word)
+/// The listed rows as (domain, provider, segment), from the CSV the quick start prints
+/// (`list-referrals --format csv`: a header row of the JSON keys, empty cells for null).
+fn listed_rows(csv_text: &str) -> Vec<(String, String, String)> {
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let headers = reader.headers().expect("a CSV header row").clone();
+    let column = |key: &str| {
+        headers
+            .iter()
+            .position(|h| h == key)
+            .unwrap_or_else(|| panic!("no `{key}` column in {headers:?}"))
+    };
+    let (domain, provider, segment) = (column("domain"), column("provider"), column("segment"));
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("a CSV row");
+            let cell = |i: usize| r.get(i).unwrap_or_default().to_string();
+            (cell(domain), cell(provider), cell(segment))
+        })
+        .collect()
 }
 
 /// Run the quick start in a network namespace of its own; `None` (with the reason printed)
@@ -81,7 +96,7 @@ fn run_isolated() -> Option<std::process::Output> {
     cmd.arg("--net")
         .arg("sh")
         .arg("-c")
-        .arg("ip link set lo up && exec \"$0\"")
+        .arg("ip link set lo up && exec \"$0\" --format csv")
         .arg(&script)
         .current_dir(repo_root())
         .env_remove("DATABASE_URL");
@@ -185,16 +200,18 @@ fn quickstart_runs_green_with_no_database_url_and_nothing_on_5432() {
         listed,
         "SHOWN lists exactly the linked example domains"
     );
-    let missing: Vec<&str> = listed
-        .iter()
-        .copied()
-        .filter(|d| !run.stdout.lines().any(|l| has_token(l, d)))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "domains missing from the quick start's output: {missing:?}\n{}",
-        run.stdout
+    let rows = listed_rows(&run.stdout);
+    assert_eq!(
+        rows.len(),
+        30,
+        "30 referrals stored (32 in the file: one outgoing, one stale copy)"
     );
+    let shown: BTreeSet<&str> = rows
+        .iter()
+        .map(|(d, _, _)| d.as_str())
+        .filter(|d| !d.is_empty())
+        .collect();
+    assert_eq!(shown, listed, "the linked example domains, each listed");
     // The outgoing example is not ingested with the default direction.
     assert!(!run.stdout.contains("ostsee-software.de"), "{}", run.stdout);
 }
@@ -209,19 +226,18 @@ fn pending_until_sync_scans_quickstart_shows_every_domains_provider_and_segment(
     else {
         return;
     };
+    let rows = listed_rows(&run.stdout);
     let mut wrong = Vec::new();
     for (domain, provider, segment) in SHOWN {
-        let rows: Vec<&str> = run
-            .stdout
-            .lines()
-            .filter(|l| has_token(l, domain))
-            .collect();
-        if rows.is_empty() {
+        let of_domain: Vec<_> = rows.iter().filter(|(d, _, _)| d == domain).collect();
+        if of_domain.is_empty() {
             wrong.push(format!("{domain}: not listed"));
         }
-        for line in rows {
-            if !has_token(line, provider) || !has_token(line, segment) {
-                wrong.push(format!("{domain}: want {provider} / {segment} in: {line}"));
+        for (_, got_provider, got_segment) in of_domain {
+            if (got_provider.as_str(), got_segment.as_str()) != (*provider, *segment) {
+                wrong.push(format!(
+                    "{domain}: shows {got_provider:?} / {got_segment:?}, want {provider} / {segment}"
+                ));
             }
         }
     }
