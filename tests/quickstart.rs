@@ -216,14 +216,11 @@ fn quickstart_runs_green_with_no_database_url_and_nothing_on_5432() {
     assert!(!run.stdout.contains("ostsee-software.de"), "{}", run.stdout);
 }
 
-/// PENDING UNTIL `sync` SCANS AND SCORES (the lead is wiring it): each linked domain's rows
-/// show its provider and segment. This test fails while `sync` neither scans nor scores; it is
-/// meant to, so that the wiring is seen to make it pass.
+/// Each linked example domain's rows show the provider and segment its zone data leads to:
+/// `sync` scanned it over the loopback DNS server and scored it.
 #[test]
-fn pending_until_sync_scans_quickstart_shows_every_domains_provider_and_segment() {
-    let Some(run) =
-        green_run("pending_until_sync_scans_quickstart_shows_every_domains_provider_and_segment")
-    else {
+fn quickstart_shows_every_domains_provider_and_segment() {
+    let Some(run) = green_run("quickstart_shows_every_domains_provider_and_segment") else {
         return;
     };
     let rows = listed_rows(&run.stdout);
