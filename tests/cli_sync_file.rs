@@ -388,7 +388,30 @@ fn a_second_import_writes_nothing_and_a_change_adds_one_raw_lead() {
     assert_eq!(s["skipped"]["stale"], 1);
     assert_eq!(data_snapshot(&db), before);
 
-    // --force reprocesses unchanged referrals: rows rewritten, no raw lead, synced_at kept.
+    // --force re-derives unchanged referrals: what differs from the derivation is rewritten
+    // (here a stored row as an older rule would have left it), no raw lead is added, synced_at
+    // is kept, and rows whose derivation is the same are not written at all.
+    db.conn()
+        .batch_execute(
+            "UPDATE partner_center_referrals SET referral_type = NULL, customer_country = 'XX' \
+             WHERE referral_id = 'r1'",
+        )
+        .unwrap();
+    let xmin = |id: &str| {
+        text(
+            &db,
+            &format!(
+                "SELECT xmin::text AS t FROM partner_center_referrals WHERE referral_id = '{id}'"
+            ),
+        )
+    };
+    let company_xmin = || {
+        text(
+            &db,
+            "SELECT xmin::text AS t FROM companies WHERE domain = 'company2.com'",
+        )
+    };
+    let (r2_before, c2_before) = (xmin("r2"), company_xmin());
     let synced = text(
         &db,
         "SELECT synced_at::text AS t FROM partner_center_referrals WHERE referral_id = 'r1'",
@@ -406,7 +429,16 @@ fn a_second_import_writes_nothing_and_a_change_adds_one_raw_lead() {
         ),
         synced
     );
-    assert_ne!(data_snapshot(&db), before, "--force rewrites the rows");
+    assert_eq!(
+        text(&db, "SELECT referral_type || ' ' || customer_country AS t FROM partner_center_referrals WHERE referral_id = 'r1'").as_deref(),
+        Some("co-sell TR"),
+        "--force re-derives and rewrites what differs"
+    );
+    assert_eq!(
+        (xmin("r2"), company_xmin()),
+        (r2_before, c2_before),
+        "a re-derivation that changes nothing writes nothing"
+    );
 }
 
 /// Inserts, updates and deletes the statistics collector saw on the data tables, once every

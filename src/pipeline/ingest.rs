@@ -401,21 +401,47 @@ fn write_rows(conn: &mut PgConnection, items: &[&Prepared]) -> Result<Written> {
             .iter()
             .map(|d| company[d].1.map(str::to_string))
             .collect();
+        // An existing company is touched (updated_at) by a new or changed referral; a forced
+        // re-derivation that changes nothing writes nothing.
+        let changed: Vec<&str> = items
+            .iter()
+            .filter(|p| p.change != Change::Forced)
+            .filter_map(|p| p.ex.domain.as_deref())
+            .collect();
         let rows: Vec<CompanyRow> = diesel::sql_query(
             "INSERT INTO companies (domain, canonical_name, provider) \
              SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) \
              ON CONFLICT (domain) DO UPDATE SET \
                provider = COALESCE(excluded.provider, companies.provider), updated_at = now() \
+             WHERE companies.domain = ANY($4) \
+                OR companies.provider IS DISTINCT FROM COALESCE(excluded.provider, companies.provider) \
              RETURNING id, domain, (xmax = 0) AS inserted",
         )
         .bind::<Array<Text>, _>(&domains)
         .bind::<Array<Text>, _>(&names)
         .bind::<Array<Nullable<Text>>, _>(&providers)
+        .bind::<Array<Text>, _>(&changed)
         .load(conn)?;
         w.statements += 1;
         for r in rows {
             company_ids.insert(r.domain.clone(), r.id);
             w.companies.push((r.domain, r.inserted));
+        }
+        // Companies left as they were still link their referrals.
+        let untouched: Vec<&String> = domains
+            .iter()
+            .filter(|d| !company_ids.contains_key(*d))
+            .collect();
+        if !untouched.is_empty() {
+            let rows: Vec<CompanyRow> = diesel::sql_query(
+                "SELECT id, domain, false AS inserted FROM companies WHERE domain = ANY($1)",
+            )
+            .bind::<Array<Text>, _>(&untouched)
+            .load(conn)?;
+            w.statements += 1;
+            for r in rows {
+                company_ids.insert(r.domain, r.id);
+            }
         }
     }
 
@@ -558,7 +584,24 @@ impl ReferralColumns {
                pc_updated_at = excluded.pc_updated_at, raw_data = excluded.raw_data, \
                synced_at = CASE WHEN partner_center_referrals.content_hash = excluded.content_hash \
                  THEN partner_center_referrals.synced_at ELSE now() END, \
-               content_hash = excluded.content_hash, updated_at = now()",
+               content_hash = excluded.content_hash, updated_at = now() \
+             WHERE (partner_center_referrals.content_hash, partner_center_referrals.referral_type, \
+                    partner_center_referrals.type, partner_center_referrals.qualification, \
+                    partner_center_referrals.direction, partner_center_referrals.status, \
+                    partner_center_referrals.substatus, partner_center_referrals.engagement_id, \
+                    partner_center_referrals.company_name, partner_center_referrals.customer_name, \
+                    partner_center_referrals.customer_country, partner_center_referrals.domain, \
+                    partner_center_referrals.raw_domain, partner_center_referrals.azure_tenant_id, \
+                    partner_center_referrals.deal_value, partner_center_referrals.currency, \
+                    partner_center_referrals.link_status, partner_center_referrals.linked_lead_id, \
+                    partner_center_referrals.pc_created_at, partner_center_referrals.pc_updated_at) \
+               IS DISTINCT FROM (excluded.content_hash, excluded.referral_type, excluded.type, \
+                    excluded.qualification, excluded.direction, excluded.status, excluded.substatus, \
+                    excluded.engagement_id, excluded.company_name, excluded.customer_name, \
+                    excluded.customer_country, excluded.domain, excluded.raw_domain, \
+                    excluded.azure_tenant_id, excluded.deal_value, excluded.currency, \
+                    excluded.link_status, excluded.linked_lead_id, excluded.pc_created_at, \
+                    excluded.pc_updated_at)",
         )
         .bind::<Array<Text>, _>(self.referral_id)
         .bind::<T, _>(self.referral_type)
