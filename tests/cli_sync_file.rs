@@ -401,14 +401,14 @@ fn a_second_import_writes_nothing_and_a_change_adds_one_raw_lead() {
         text(
             &db,
             &format!(
-                "SELECT xmin::text AS t FROM partner_center_referrals WHERE referral_id = '{id}'"
+                "SELECT xmin::text || '/' || xmax::text AS t FROM partner_center_referrals WHERE referral_id = '{id}'"
             ),
         )
     };
     let company_xmin = || {
         text(
             &db,
-            "SELECT xmin::text AS t FROM companies WHERE domain = 'company2.com'",
+            "SELECT xmin::text || '/' || xmax::text AS t FROM companies WHERE domain = 'company2.com'",
         )
     };
     let (r2_before, c2_before) = (xmin("r2"), company_xmin());

@@ -408,14 +408,25 @@ fn write_rows(conn: &mut PgConnection, items: &[&Prepared]) -> Result<Written> {
             .filter(|p| p.change != Change::Forced)
             .filter_map(|p| p.ex.domain.as_deref())
             .collect();
+        // Written: new companies, companies a new or changed referral touches (updated_at),
+        // and those whose provider changes. A forced re-derivation that changes nothing does not
+        // touch the row (not even to lock it); its id is read instead.
         let rows: Vec<CompanyRow> = diesel::sql_query(
-            "INSERT INTO companies (domain, canonical_name, provider) \
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) \
-             ON CONFLICT (domain) DO UPDATE SET \
-               provider = COALESCE(excluded.provider, companies.provider), updated_at = now() \
-             WHERE companies.domain = ANY($4) \
-                OR companies.provider IS DISTINCT FROM COALESCE(excluded.provider, companies.provider) \
-             RETURNING id, domain, (xmax = 0) AS inserted",
+            "WITH incoming AS ( \
+               SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS u(domain, name, provider)), \
+             written AS ( \
+               INSERT INTO companies (domain, canonical_name, provider) \
+               SELECT i.domain, i.name, i.provider FROM incoming i \
+                 LEFT JOIN companies c ON c.domain = i.domain \
+                WHERE c.id IS NULL OR i.domain = ANY($4) \
+                   OR c.provider IS DISTINCT FROM COALESCE(i.provider, c.provider) \
+               ON CONFLICT (domain) DO UPDATE SET \
+                 provider = COALESCE(excluded.provider, companies.provider), updated_at = now() \
+               RETURNING id, domain, (xmax = 0) AS inserted) \
+             SELECT id, domain, inserted FROM written \
+             UNION ALL \
+             SELECT c.id, c.domain, false FROM companies c JOIN incoming i ON i.domain = c.domain \
+              WHERE c.domain NOT IN (SELECT domain FROM written)",
         )
         .bind::<Array<Text>, _>(&domains)
         .bind::<Array<Text>, _>(&names)
@@ -425,22 +436,8 @@ fn write_rows(conn: &mut PgConnection, items: &[&Prepared]) -> Result<Written> {
         w.statements += 1;
         for r in rows {
             company_ids.insert(r.domain.clone(), r.id);
-            w.companies.push((r.domain, r.inserted));
-        }
-        // Companies left as they were still link their referrals.
-        let untouched: Vec<&String> = domains
-            .iter()
-            .filter(|d| !company_ids.contains_key(*d))
-            .collect();
-        if !untouched.is_empty() {
-            let rows: Vec<CompanyRow> = diesel::sql_query(
-                "SELECT id, domain, false AS inserted FROM companies WHERE domain = ANY($1)",
-            )
-            .bind::<Array<Text>, _>(&untouched)
-            .load(conn)?;
-            w.statements += 1;
-            for r in rows {
-                company_ids.insert(r.domain, r.id);
+            if r.inserted {
+                w.companies.push((r.domain, true));
             }
         }
     }
@@ -563,14 +560,33 @@ impl ReferralColumns {
     fn insert(self, conn: &mut PgConnection) -> Result<()> {
         type T = Array<Nullable<Text>>;
         diesel::sql_query(
-            "INSERT INTO partner_center_referrals (referral_id, referral_type, type, qualification, \
+            "WITH incoming AS ( \
+               SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
+                 $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], \
+                 $12::text[], $13::text[], $14::text[], $15::numeric[], $16::text[], $17::text[], \
+                 $18::bigint[], $19::timestamptz[], $20::timestamptz[], $21::text[], $22::jsonb[]) \
+               AS u(referral_id, referral_type, type, qualification, direction, status, substatus, \
+                 engagement_id, company_name, customer_name, customer_country, domain, raw_domain, \
+                 azure_tenant_id, deal_value, currency, link_status, linked_lead_id, pc_created_at, \
+                 pc_updated_at, content_hash, raw_data)), \
+             differing AS ( \
+               SELECT i.* FROM incoming i \
+                 LEFT JOIN partner_center_referrals p ON p.referral_id = i.referral_id \
+                WHERE p.id IS NULL \
+                   OR (p.content_hash, p.referral_type, p.type, p.qualification, p.direction, \
+                       p.status, p.substatus, p.engagement_id, p.company_name, p.customer_name, \
+                       p.customer_country, p.domain, p.raw_domain, p.azure_tenant_id, p.deal_value, \
+                       p.currency, p.link_status, p.linked_lead_id, p.pc_created_at, p.pc_updated_at) \
+                      IS DISTINCT FROM \
+                      (i.content_hash, i.referral_type, i.type, i.qualification, i.direction, \
+                       i.status, i.substatus, i.engagement_id, i.company_name, i.customer_name, \
+                       i.customer_country, i.domain, i.raw_domain, i.azure_tenant_id, i.deal_value, \
+                       i.currency, i.link_status, i.linked_lead_id, i.pc_created_at, i.pc_updated_at)) \
+             INSERT INTO partner_center_referrals (referral_id, referral_type, type, qualification, \
                direction, status, substatus, engagement_id, company_name, customer_name, \
                customer_country, domain, raw_domain, azure_tenant_id, deal_value, currency, \
                link_status, linked_lead_id, pc_created_at, pc_updated_at, content_hash, raw_data) \
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
-               $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], \
-               $13::text[], $14::text[], $15::numeric[], $16::text[], $17::text[], $18::bigint[], \
-               $19::timestamptz[], $20::timestamptz[], $21::text[], $22::jsonb[]) \
+             SELECT * FROM differing \
              ON CONFLICT (referral_id) DO UPDATE SET \
                referral_type = excluded.referral_type, type = excluded.type, \
                qualification = excluded.qualification, direction = excluded.direction, \
@@ -584,24 +600,7 @@ impl ReferralColumns {
                pc_updated_at = excluded.pc_updated_at, raw_data = excluded.raw_data, \
                synced_at = CASE WHEN partner_center_referrals.content_hash = excluded.content_hash \
                  THEN partner_center_referrals.synced_at ELSE now() END, \
-               content_hash = excluded.content_hash, updated_at = now() \
-             WHERE (partner_center_referrals.content_hash, partner_center_referrals.referral_type, \
-                    partner_center_referrals.type, partner_center_referrals.qualification, \
-                    partner_center_referrals.direction, partner_center_referrals.status, \
-                    partner_center_referrals.substatus, partner_center_referrals.engagement_id, \
-                    partner_center_referrals.company_name, partner_center_referrals.customer_name, \
-                    partner_center_referrals.customer_country, partner_center_referrals.domain, \
-                    partner_center_referrals.raw_domain, partner_center_referrals.azure_tenant_id, \
-                    partner_center_referrals.deal_value, partner_center_referrals.currency, \
-                    partner_center_referrals.link_status, partner_center_referrals.linked_lead_id, \
-                    partner_center_referrals.pc_created_at, partner_center_referrals.pc_updated_at) \
-               IS DISTINCT FROM (excluded.content_hash, excluded.referral_type, excluded.type, \
-                    excluded.qualification, excluded.direction, excluded.status, excluded.substatus, \
-                    excluded.engagement_id, excluded.company_name, excluded.customer_name, \
-                    excluded.customer_country, excluded.domain, excluded.raw_domain, \
-                    excluded.azure_tenant_id, excluded.deal_value, excluded.currency, \
-                    excluded.link_status, excluded.linked_lead_id, excluded.pc_created_at, \
-                    excluded.pc_updated_at)",
+               content_hash = excluded.content_hash, updated_at = now()",
         )
         .bind::<Array<Text>, _>(self.referral_id)
         .bind::<T, _>(self.referral_type)
