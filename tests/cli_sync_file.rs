@@ -7,8 +7,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use diesel::connection::SimpleConnection;
-use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text};
 use serde_json::{Value, json};
 use support::pg::TestDb;
 use support::{hunter, last_stderr_line, stdout_json};
@@ -61,31 +59,6 @@ fn import(db: &TestDb, home: &Path, file: &Path, extra: &[&str]) -> std::process
         .unwrap()
 }
 
-fn count(db: &TestDb, sql: &str) -> i64 {
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = Nullable<BigInt>)]
-        n: Option<i64>,
-    }
-    diesel::sql_query(sql)
-        .get_result::<N>(&mut db.conn())
-        .unwrap()
-        .n
-        .unwrap_or(0)
-}
-
-fn text(db: &TestDb, sql: &str) -> Option<String> {
-    #[derive(QueryableByName)]
-    struct T {
-        #[diesel(sql_type = Nullable<Text>)]
-        t: Option<String>,
-    }
-    diesel::sql_query(sql)
-        .get_result::<T>(&mut db.conn())
-        .ok()
-        .and_then(|r| r.t)
-}
-
 /// Every row of the data tables with its `xmin`: any insert, update or delete changes it.
 fn data_snapshot(db: &TestDb) -> String {
     let mut out = String::new();
@@ -97,13 +70,10 @@ fn data_snapshot(db: &TestDb) -> String {
         "lead_scores",
     ] {
         out.push_str(
-            &text(
-                db,
-                &format!(
-                    "SELECT string_agg(x::text, E'\\n' ORDER BY x::text) AS t FROM \
+            &db.text(&format!(
+                "SELECT string_agg(x::text, E'\\n' ORDER BY x::text) AS t FROM \
                      (SELECT xmin::text AS v, {t}.*::text AS r FROM {t}) x"
-                ),
-            )
+            ))
             .unwrap_or_default(),
         );
         out.push('\n');
@@ -209,75 +179,55 @@ fn counting_follows_the_rules_and_fetched_is_their_sum() {
 
     // The stored rows say the same.
     assert_eq!(
-        count(&db, "SELECT count(*) AS n FROM partner_center_referrals"),
+        db.count("SELECT count(*) AS n FROM partner_center_referrals"),
         6
     );
     assert_eq!(
-        text(
-            &db,
-            "SELECT status AS t FROM partner_center_referrals WHERE referral_id = 'n'"
-        )
-        .as_deref(),
+        db.text("SELECT status AS t FROM partner_center_referrals WHERE referral_id = 'n'")
+            .as_deref(),
         Some("Active")
     );
-    assert_eq!(text(&db, "SELECT to_char(pc_updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS t FROM partner_center_referrals WHERE referral_id = 's'").as_deref(), Some("2026-11-05"));
+    assert_eq!(db.text("SELECT to_char(pc_updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS t FROM partner_center_referrals WHERE referral_id = 's'").as_deref(), Some("2026-11-05"));
     assert_eq!(
-        text(
-            &db,
-            "SELECT link_status AS t FROM partner_center_referrals WHERE referral_id = 'u'"
-        )
-        .as_deref(),
+        db.text("SELECT link_status AS t FROM partner_center_referrals WHERE referral_id = 'u'")
+            .as_deref(),
         Some("unlinked")
     );
     assert_eq!(
-        count(
-            &db,
-            "SELECT count(*) AS n FROM partner_center_referrals WHERE referral_id = 'u' AND linked_lead_id IS NULL"
+        db.count("SELECT count(*) AS n FROM partner_center_referrals WHERE referral_id = 'u' AND linked_lead_id IS NULL"
         ),
         1
     );
     assert_eq!(
-        count(
-            &db,
-            "SELECT count(*) AS n FROM partner_center_referrals r JOIN companies c ON c.id = r.linked_lead_id WHERE r.referral_id = 'g' AND c.domain = 'gamma.com.tr' AND r.link_status = 'auto_linked'"
+        db.count("SELECT count(*) AS n FROM partner_center_referrals r JOIN companies c ON c.id = r.linked_lead_id WHERE r.referral_id = 'g' AND c.domain = 'gamma.com.tr' AND r.link_status = 'auto_linked'"
         ),
         1
     );
     assert_eq!(
-        text(
-            &db,
-            "SELECT canonical_name AS t FROM companies WHERE domain = 'beta.io'"
-        )
-        .as_deref(),
+        db.text("SELECT canonical_name AS t FROM companies WHERE domain = 'beta.io'")
+            .as_deref(),
         Some("Customer b")
     );
     assert_eq!(
-        count(
-            &db,
-            "SELECT count(*) AS n FROM raw_leads WHERE domain = 'beta.io'"
-        ),
+        db.count("SELECT count(*) AS n FROM raw_leads WHERE domain = 'beta.io'"),
         3
     );
     assert_eq!(
-        count(
-            &db,
+        db.count(
             "SELECT count(*) AS n FROM companies WHERE domain = 'out.io' OR domain = 'noid.io'"
         ),
         0
     );
     assert_eq!(
-        text(
-            &db,
+        db.text(
             "SELECT email AS t FROM raw_leads WHERE payload->>'id' = 'a' ORDER BY id DESC LIMIT 1"
         )
         .as_deref(),
         Some("ayse@alpha.com.tr")
     );
-    let run = text(
-        &db,
-        "SELECT row_to_json(r)::text AS t FROM sync_runs r ORDER BY id DESC LIMIT 1",
-    )
-    .unwrap();
+    let run = db
+        .text("SELECT row_to_json(r)::text AS t FROM sync_runs r ORDER BY id DESC LIMIT 1")
+        .unwrap();
     let run: Value = serde_json::from_str(&run).unwrap();
     assert_eq!(
         (
@@ -319,7 +269,7 @@ fn a_second_import_writes_nothing_and_a_change_adds_one_raw_lead() {
         (Some(250), Some(3))
     );
     assert_eq!(
-        text(&db, "SELECT to_char(pc_updated_at AT TIME ZONE 'UTC', 'HH24:MI:SS.US') AS t FROM partner_center_referrals LIMIT 1").as_deref(),
+        db.text("SELECT to_char(pc_updated_at AT TIME ZONE 'UTC', 'HH24:MI:SS.US') AS t FROM partner_center_referrals LIMIT 1").as_deref(),
         Some("10:00:00.123456"),
         "fractions beyond microseconds are truncated"
     );
@@ -354,28 +304,22 @@ fn a_second_import_writes_nothing_and_a_change_adds_one_raw_lead() {
     changed["updatedDateTime"] = json!("2026-11-03T10:00:00Z");
     changed["substatus"] = json!("Accepted");
     let f2 = write_ndjson(home.path(), "changed.ndjson", &[changed]);
-    let leads = count(&db, "SELECT count(*) AS n FROM raw_leads");
-    let synced_b = text(
-        &db,
-        "SELECT synced_at::text AS t FROM partner_center_referrals WHERE referral_id = 'r7'",
-    );
+    let leads = db.count("SELECT count(*) AS n FROM raw_leads");
+    let synced_b = db
+        .text("SELECT synced_at::text AS t FROM partner_center_referrals WHERE referral_id = 'r7'");
     let s = summary(&import(&db, home.path(), &f2, &[]));
     assert_eq!(
         (s["updated"].as_i64(), s["raw_leads_inserted"].as_i64()),
         (Some(1), Some(1))
     );
-    assert_eq!(count(&db, "SELECT count(*) AS n FROM raw_leads"), leads + 1);
+    assert_eq!(db.count("SELECT count(*) AS n FROM raw_leads"), leads + 1);
     assert_eq!(
-        text(
-            &db,
-            "SELECT substatus AS t FROM partner_center_referrals WHERE referral_id = 'r7'"
-        )
-        .as_deref(),
+        db.text("SELECT substatus AS t FROM partner_center_referrals WHERE referral_id = 'r7'")
+            .as_deref(),
         Some("Accepted")
     );
     assert_ne!(
-        text(
-            &db,
+        db.text(
             "SELECT synced_at::text AS t FROM partner_center_referrals WHERE referral_id = 'r7'"
         ),
         synced_b
@@ -398,39 +342,32 @@ fn a_second_import_writes_nothing_and_a_change_adds_one_raw_lead() {
         )
         .unwrap();
     let xmin = |id: &str| {
-        text(
-            &db,
-            &format!(
+        db.text(&format!(
                 "SELECT xmin::text || '/' || xmax::text AS t FROM partner_center_referrals WHERE referral_id = '{id}'"
             ),
         )
     };
     let company_xmin = || {
-        text(
-            &db,
-            "SELECT xmin::text || '/' || xmax::text AS t FROM companies WHERE domain = 'company2.com'",
+        db.text("SELECT xmin::text || '/' || xmax::text AS t FROM companies WHERE domain = 'company2.com'",
         )
     };
     let (r2_before, c2_before) = (xmin("r2"), company_xmin());
-    let synced = text(
-        &db,
-        "SELECT synced_at::text AS t FROM partner_center_referrals WHERE referral_id = 'r1'",
-    );
+    let synced = db
+        .text("SELECT synced_at::text AS t FROM partner_center_referrals WHERE referral_id = 'r1'");
     let s = summary(&import(&db, home.path(), &file, &["--force"]));
     assert_eq!(s["forced"], true);
     assert_eq!(s["raw_leads_inserted"], 0);
     assert_eq!(s["unchanged"], 249, "{s}");
     assert_eq!(s["skipped"]["stale"], 1, "{s}"); // r7's old copy
-    assert_eq!(count(&db, "SELECT count(*) AS n FROM raw_leads"), leads + 1);
+    assert_eq!(db.count("SELECT count(*) AS n FROM raw_leads"), leads + 1);
     assert_eq!(
-        text(
-            &db,
+        db.text(
             "SELECT synced_at::text AS t FROM partner_center_referrals WHERE referral_id = 'r1'"
         ),
         synced
     );
     assert_eq!(
-        text(&db, "SELECT referral_type || ' ' || customer_country AS t FROM partner_center_referrals WHERE referral_id = 'r1'").as_deref(),
+        db.text("SELECT referral_type || ' ' || customer_country AS t FROM partner_center_referrals WHERE referral_id = 'r1'").as_deref(),
         Some("co-sell TR"),
         "--force re-derives and rewrites what differs"
     );
@@ -445,17 +382,14 @@ fn a_second_import_writes_nothing_and_a_change_adds_one_raw_lead() {
 /// backend of the test database has gone (so their counters are flushed).
 fn write_counters(db: &TestDb) -> i64 {
     for _ in 0..100 {
-        let others = count(
-            db,
-            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        let others = db.count("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
         );
         if others == 0 {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    count(
-        db,
+    db.count(
         "SELECT sum(n_tup_ins + n_tup_upd + n_tup_del)::bigint AS n FROM pg_stat_user_tables \
          WHERE relname NOT IN ('sync_runs', 'sync_state')",
     )
@@ -498,16 +432,13 @@ fn a_dry_run_keeps_nothing_but_its_run_row() {
         "sync_state",
     ] {
         assert_eq!(
-            count(&db, &format!("SELECT count(*) AS n FROM {t}")),
+            db.count(&format!("SELECT count(*) AS n FROM {t}")),
             0,
             "{t}"
         );
     }
     assert_eq!(
-        count(
-            &db,
-            "SELECT count(*) AS n FROM sync_runs WHERE dry_run AND status = 'ok'"
-        ),
+        db.count("SELECT count(*) AS n FROM sync_runs WHERE dry_run AND status = 'ok'"),
         1
     );
 }
@@ -568,16 +499,13 @@ fn two_imports_at_once_one_waits_for_nothing_and_exits_75() {
         String::from_utf8_lossy(&b.stderr)
     );
     assert_eq!(
-        count(&db, "SELECT count(*) AS n FROM partner_center_referrals"),
+        db.count("SELECT count(*) AS n FROM partner_center_referrals"),
         3000
     );
-    assert_eq!(count(&db, "SELECT count(*) AS n FROM raw_leads"), 3000);
-    assert_eq!(count(&db, "SELECT count(*) AS n FROM companies"), 3000);
+    assert_eq!(db.count("SELECT count(*) AS n FROM raw_leads"), 3000);
+    assert_eq!(db.count("SELECT count(*) AS n FROM companies"), 3000);
     assert_eq!(
-        count(
-            &db,
-            "SELECT count(*) AS n FROM sync_runs WHERE status = 'locked'"
-        ),
+        db.count("SELECT count(*) AS n FROM sync_runs WHERE status = 'locked'"),
         2
     );
 }
@@ -619,22 +547,17 @@ fn a_referral_that_fails_to_write_is_isolated() {
     fetched_is_the_sum(&s);
     assert!(last_stderr_line(&out).starts_with("error: 1 referral(s) failed"));
     assert_eq!(
-        count(&db, "SELECT count(*) AS n FROM partner_center_referrals"),
+        db.count("SELECT count(*) AS n FROM partner_center_referrals"),
         3
     );
-    assert_eq!(count(&db, "SELECT count(*) AS n FROM raw_leads"), 3);
+    assert_eq!(db.count("SELECT count(*) AS n FROM raw_leads"), 3);
     assert_eq!(
-        count(
-            &db,
-            "SELECT count(*) AS n FROM companies WHERE domain = 'bad.com'"
-        ),
+        db.count("SELECT count(*) AS n FROM companies WHERE domain = 'bad.com'"),
         0
     );
-    let err = text(
-        &db,
-        "SELECT errors->>'bad' AS t FROM sync_runs ORDER BY id DESC LIMIT 1",
-    )
-    .unwrap();
+    let err = db
+        .text("SELECT errors->>'bad' AS t FROM sync_runs ORDER BY id DESC LIMIT 1")
+        .unwrap();
     assert!(err.contains("refused by test trigger"), "{err}");
 }
 
@@ -658,7 +581,7 @@ fn hostile_files_get_their_stated_outcome() {
     let line = last_stderr_line(&out);
     assert!(line.contains("line 3 column"), "{line}");
     assert_eq!(
-        count(&db, "SELECT count(*) AS n FROM partner_center_referrals"),
+        db.count("SELECT count(*) AS n FROM partner_center_referrals"),
         0
     );
 
@@ -716,24 +639,18 @@ fn hostile_files_get_their_stated_outcome() {
     // bad JSON, no id, numeric id, deep nesting, invalid UTF-8, NUL in the id → invalid
     assert_eq!(s["skipped"]["invalid"], 6, "{s}");
     assert_eq!(
-        count(
-            &db,
+        db.count(
             "SELECT count(*) AS n FROM partner_center_referrals WHERE referral_id IN ('g1', 'g2')"
         ),
         2
     );
     assert_eq!(
-        count(
-            &db,
-            "SELECT count(*) AS n FROM partner_center_referrals WHERE referral_id = 'wrong' AND deal_value IS NULL AND pc_updated_at IS NULL"
+        db.count("SELECT count(*) AS n FROM partner_center_referrals WHERE referral_id = 'wrong' AND deal_value IS NULL AND pc_updated_at IS NULL"
         ),
         1
     );
     assert_eq!(
-        count(
-            &db,
-            "SELECT count(*) AS n FROM partner_center_referrals WHERE referral_id = 'huge'"
-        ),
+        db.count("SELECT count(*) AS n FROM partner_center_referrals WHERE referral_id = 'huge'"),
         1
     );
     // Postgres cannot store the NUL character (text or jsonb): that referral fails alone, with
@@ -745,12 +662,9 @@ fn hostile_files_get_their_stated_outcome() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(
-            &db,
-            "SELECT errors::text AS t FROM sync_runs ORDER BY id DESC LIMIT 1"
-        )
-        .unwrap()
-        .contains("ctl")
+        db.text("SELECT errors::text AS t FROM sync_runs ORDER BY id DESC LIMIT 1")
+            .unwrap()
+            .contains("ctl")
     );
 }
 
@@ -774,18 +688,12 @@ fn a_run_left_running_by_a_killed_process_is_closed_by_the_next() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(
-        text(
-            &db,
-            "SELECT status || ' ' || (errors->>'run') AS t FROM sync_runs ORDER BY id LIMIT 1"
-        )
-        .as_deref(),
+        db.text("SELECT status || ' ' || (errors->>'run') AS t FROM sync_runs ORDER BY id LIMIT 1")
+            .as_deref(),
         Some("failed the process ended before the run finished")
     );
     assert_eq!(
-        count(
-            &db,
-            "SELECT count(*) AS n FROM sync_runs WHERE status = 'running'"
-        ),
+        db.count("SELECT count(*) AS n FROM sync_runs WHERE status = 'running'"),
         0
     );
 }

@@ -6,8 +6,6 @@ mod support;
 use std::path::Path;
 
 use diesel::connection::SimpleConnection;
-use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text};
 use serde_json::{Value, json};
 use support::dns::{DnsServer, Mode, Zones};
 use support::pg::TestDb;
@@ -116,27 +114,10 @@ impl Env {
         stdout_json(&out)
     }
     fn text(&self, sql: &str) -> Option<String> {
-        #[derive(QueryableByName)]
-        struct T {
-            #[diesel(sql_type = Nullable<Text>)]
-            t: Option<String>,
-        }
-        diesel::sql_query(sql)
-            .get_result::<T>(&mut self.db.conn())
-            .ok()
-            .and_then(|r| r.t)
+        self.db.text(sql)
     }
     fn count(&self, sql: &str) -> i64 {
-        #[derive(QueryableByName)]
-        struct N {
-            #[diesel(sql_type = Nullable<BigInt>)]
-            n: Option<i64>,
-        }
-        diesel::sql_query(sql)
-            .get_result::<N>(&mut self.db.conn())
-            .unwrap()
-            .n
-            .unwrap_or(0)
+        self.db.count(sql)
     }
     /// `score segment priority_category priority_score` of a domain, or None without a score.
     fn score(&self, domain: &str) -> Option<String> {

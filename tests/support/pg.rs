@@ -138,6 +138,33 @@ impl TestDb {
     pub fn conn(&self) -> PgConnection {
         PgConnection::establish(&self.url).expect("connect to test database")
     }
+
+    /// One integer from a query whose column is `n` (NULL reads as 0).
+    pub fn count(&self, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+            n: Option<i64>,
+        }
+        diesel::sql_query(sql)
+            .get_result::<N>(&mut self.conn())
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .n
+            .unwrap_or(0)
+    }
+
+    /// One text from a query whose column is `t` (`None` on no row, NULL or an error).
+    pub fn text(&self, sql: &str) -> Option<String> {
+        #[derive(diesel::QueryableByName)]
+        struct T {
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+            t: Option<String>,
+        }
+        diesel::sql_query(sql)
+            .get_result::<T>(&mut self.conn())
+            .ok()
+            .and_then(|r| r.t)
+    }
 }
 
 impl Drop for TestDb {

@@ -4,8 +4,6 @@
 
 use std::path::PathBuf;
 
-use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text};
 use serde_json::Value;
 
 use super::partner_center::StandIn;
@@ -103,11 +101,11 @@ impl World {
     }
 
     pub fn count(&self, sql: &str) -> i64 {
-        count_in(&self.db, sql)
+        self.db.count(sql)
     }
 
     pub fn text(&self, sql: &str) -> Option<String> {
-        text_in(&self.db, sql)
+        self.db.text(sql)
     }
 
     /// Every data row with its `xmin` (changes on any write).
@@ -129,51 +127,19 @@ impl World {
     }
 }
 
-/// One integer from a query whose column is `n`.
-pub fn count_in(db: &TestDb, sql: &str) -> i64 {
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = Nullable<BigInt>)]
-        n: Option<i64>,
-    }
-    diesel::sql_query(sql)
-        .get_result::<N>(&mut db.conn())
-        .unwrap()
-        .n
-        .unwrap_or(0)
-}
-
-/// One text from a query whose column is `t` (`None` on no row, NULL or an error).
-pub fn text_in(db: &TestDb, sql: &str) -> Option<String> {
-    #[derive(QueryableByName)]
-    struct T {
-        #[diesel(sql_type = Nullable<Text>)]
-        t: Option<String>,
-    }
-    diesel::sql_query(sql)
-        .get_result::<T>(&mut db.conn())
-        .ok()
-        .and_then(|r| r.t)
-}
-
 /// What a sync leaves in the data tables, without ids and timestamps (which legitimately
 /// differ between two databases): each referral with its content hash, domain, link status and
 /// linked company's domain; raw leads per referral id; companies by domain, name and provider.
 pub fn contents(db: &TestDb) -> String {
-    let referrals = text_in(
-        db,
-        "SELECT string_agg(concat_ws('|', r.referral_id, r.content_hash, r.domain, r.link_status, c.domain), \
+    let referrals = db.text("SELECT string_agg(concat_ws('|', r.referral_id, r.content_hash, r.domain, r.link_status, c.domain), \
          E'\\n' ORDER BY r.referral_id) AS t \
          FROM partner_center_referrals r LEFT JOIN companies c ON c.id = r.linked_lead_id",
     );
-    let leads = text_in(
-        db,
+    let leads = db.text(
         "SELECT string_agg(id || ' ' || n, E'\\n' ORDER BY id) AS t FROM \
          (SELECT payload->>'id' AS id, count(*) AS n FROM raw_leads GROUP BY 1) per_referral",
     );
-    let companies = text_in(
-        db,
-        "SELECT string_agg(concat_ws('|', domain, canonical_name, provider), E'\\n' ORDER BY domain) AS t \
+    let companies = db.text("SELECT string_agg(concat_ws('|', domain, canonical_name, provider), E'\\n' ORDER BY domain) AS t \
          FROM companies",
     );
     format!(
