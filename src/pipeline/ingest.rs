@@ -219,7 +219,18 @@ impl Ingest {
                     (None, false)
                 } else if hash == s.content_hash {
                     self.counts.unchanged += 1;
-                    (self.opts.force.then_some(Change::Forced), true)
+                    if !self.opts.force {
+                        (None, true)
+                    } else if s.derives_the_same(&ex) {
+                        // Re-derived to what is stored: nothing to write, but the domain is
+                        // touched (scanned when it needs it, and scored).
+                        if let Some(d) = &ex.domain {
+                            self.touched.insert(d.clone());
+                        }
+                        (None, true)
+                    } else {
+                        (Some(Change::Forced), true)
+                    }
                 } else {
                     (Some(Change::Updated), true)
                 }
@@ -325,7 +336,8 @@ fn id_of(ex: &Extracted) -> String {
     ex.referral_id.clone().unwrap_or_default()
 }
 
-/// What the database holds of a referral, for the stale and unchanged checks.
+/// What the database holds of a referral: for the stale and unchanged checks, and, under
+/// `--force`, to see whether re-deriving it changes anything.
 #[derive(QueryableByName)]
 struct Stored {
     #[diesel(sql_type = Text)]
@@ -334,6 +346,70 @@ struct Stored {
     pc_updated_at: Option<DateTime<Utc>>,
     #[diesel(sql_type = Text)]
     content_hash: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    referral_type: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    type_: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    qualification: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    direction: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    status: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    substatus: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    engagement_id: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    company_name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    customer_name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    customer_country: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    domain: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    raw_domain: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    azure_tenant_id: Option<String>,
+    #[diesel(sql_type = Nullable<Numeric>)]
+    deal_value: Option<BigDecimal>,
+    #[diesel(sql_type = Nullable<Text>)]
+    currency: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pc_created_at: Option<DateTime<Utc>>,
+    /// The linked company's domain and provider.
+    #[diesel(sql_type = Nullable<Text>)]
+    company_domain: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    company_provider: Option<String>,
+}
+
+impl Stored {
+    /// Whether writing `ex` would leave this row and its company as they are.
+    fn derives_the_same(&self, ex: &Extracted) -> bool {
+        self.referral_type.as_deref() == ex.referral_type
+            && self.type_ == ex.type_
+            && self.qualification == ex.qualification
+            && self.direction == ex.direction
+            && self.status == ex.status
+            && self.substatus == ex.substatus
+            && self.engagement_id == ex.engagement_id
+            && self.company_name == ex.company_name
+            && self.customer_name == ex.customer_name
+            && self.customer_country == ex.customer_country
+            && self.domain == ex.domain
+            && self.raw_domain == ex.raw_domain
+            && self.azure_tenant_id == ex.azure_tenant_id
+            && self.deal_value == ex.deal_value
+            && self.currency == ex.currency
+            && self.pc_created_at == ex.pc_created_at
+            && self.pc_updated_at == ex.pc_updated_at
+            // linked to the company of its domain (none without one) …
+            && self.company_domain == ex.domain
+            // … whose provider a tenant id would set to M365 already is.
+            && (ex.azure_tenant_id.is_none() || self.company_provider.as_deref() == Some("M365"))
+    }
 }
 
 fn stored_rows(conn: &mut PgConnection, ids: &[String]) -> Result<HashMap<String, Stored>> {
@@ -341,8 +417,13 @@ fn stored_rows(conn: &mut PgConnection, ids: &[String]) -> Result<HashMap<String
         return Ok(HashMap::new());
     }
     let rows: Vec<Stored> = diesel::sql_query(
-        "SELECT referral_id, pc_updated_at, content_hash FROM partner_center_referrals \
-         WHERE referral_id = ANY($1)",
+        "SELECT r.referral_id, r.pc_updated_at, r.content_hash, r.referral_type, r.type AS type_, \
+                r.qualification, r.direction, r.status, r.substatus, r.engagement_id, \
+                r.company_name, r.customer_name, r.customer_country, r.domain, r.raw_domain, \
+                r.azure_tenant_id, r.deal_value, r.currency, r.pc_created_at, \
+                c.domain AS company_domain, c.provider AS company_provider \
+           FROM partner_center_referrals r LEFT JOIN companies c ON c.id = r.linked_lead_id \
+          WHERE r.referral_id = ANY($1)",
     )
     .bind::<Array<Text>, _>(ids)
     .load(conn)?;
