@@ -16,9 +16,9 @@ use crate::commands::Ctx;
 use crate::db::{self, LockSession};
 use crate::error::{Error, Kind, Result};
 use crate::output::{emit, emit_json};
-use crate::partner_center::{Client, ListQuery, Page, Stats};
+use crate::partner_center::{Client, ListQuery, Stats};
 use crate::pipeline::cursor;
-use crate::pipeline::ingest::{Ingest, IngestOptions};
+use crate::pipeline::ingest::{Ingest, IngestOptions, Item, prepare};
 use crate::pipeline::runlog::{self, RunStatus, Summary};
 use crate::pipeline::source::{self, Entry};
 use crate::scan::{self, Scanner};
@@ -53,8 +53,22 @@ pub fn run(ctx: &Ctx, args: SyncArgs) -> Result<()> {
             "another hunter-pc sync is running (it holds the database lock); this run did nothing: try again later",
         )));
     }
-    let entries = match source::read_entries(&path) {
-        Ok(e) => e,
+    let bytes = match source::read_input(&path) {
+        Ok(b) => b,
+        Err(e) => {
+            run.errors.insert("input".into(), e.message.clone());
+            return run.end(RunStatus::Failed, Some(e));
+        }
+    };
+    let entries = match source::parse_entries(&bytes, &path.display().to_string()) {
+        Ok(e) => {
+            tracing::debug!(
+                entries = e.len(),
+                elapsed_ms = ms(run.started),
+                "input read"
+            );
+            e
+        }
         Err(e) => {
             run.errors.insert("input".into(), e.message.clone());
             return run.end(RunStatus::Failed, Some(e));
@@ -63,10 +77,16 @@ pub fn run(ctx: &Ctx, args: SyncArgs) -> Result<()> {
     if let Err(e) = run.ingest_all(&mut data, entries) {
         return run.end(RunStatus::Failed, Some(e));
     }
+    tracing::debug!(elapsed_ms = ms(run.started), "pages written");
     if let Err(e) = run.after_pages(&mut data) {
         return run.end(RunStatus::Failed, Some(e));
     }
     run.finish_ok()
+}
+
+/// Milliseconds since `t`, for the debug log's timeline of a run.
+fn ms(t: Instant) -> u64 {
+    t.elapsed().as_millis() as u64
 }
 
 /// A sync from the Partner Center API: lock, guard, token, pages (each committed with its
@@ -128,10 +148,9 @@ fn run_api(ctx: &Ctx, args: &SyncArgs) -> Result<()> {
             }
         };
         ordered &= page.ordered;
-        let entries: Vec<Entry> = page.referrals.into_iter().map(Entry::Referral).collect();
         // On an ordered read the cursor moves with each page, in its transaction.
         let stream = (page.ordered && !args.dry_run).then_some(stream.as_str());
-        if let Err(e) = run.ingest.page(&mut data, entries, stream) {
+        if let Err(e) = run.ingest.page(&mut data, page.items, stream) {
             break Err(e);
         }
     };
@@ -167,20 +186,28 @@ fn run_api(ctx: &Ctx, args: &SyncArgs) -> Result<()> {
         };
         return run.end(status, Some(e));
     }
+    tracing::debug!(elapsed_ms = ms(run.started), "pages written");
     if let Err(e) = run.after_pages(&mut data) {
         return run.end(RunStatus::Failed, Some(e));
     }
     run.finish_ok()
 }
 
-/// Read the pages on a thread of their own, one page ahead of the writes, so that fetching
-/// page k+1 overlaps writing page k. The channel holds one page, so memory stays at a few
-/// pages. `Ok(None)` marks the end; after an error nothing more is sent. When the receiver is
-/// dropped (the writes failed), the reader stops at its next page.
+/// A page of the API read, prepared for the writes.
+struct ReadPage {
+    items: Vec<Item>,
+    /// Read in `updatedDateTime` order (the cursor may move with it).
+    ordered: bool,
+}
+
+/// Read and [`prepare`] the pages on a thread of their own, one page ahead of the writes, so
+/// that fetching and extracting page k+1 overlaps writing page k. The channel holds one page,
+/// so memory stays at a few pages. `Ok(None)` marks the end; after an error nothing more is
+/// sent. When the receiver is dropped (the writes failed), the reader stops at its next page.
 fn read_ahead(
     mut client: Client<Session>,
 ) -> (
-    Receiver<Result<Option<Page>>>,
+    Receiver<Result<Option<ReadPage>>>,
     std::thread::JoinHandle<Stats>,
 ) {
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
@@ -194,7 +221,12 @@ fn read_ahead(
         };
         rt.block_on(async {
             loop {
-                let item = client.next_page().await.map_err(Error::from);
+                let item = client.next_page().await.map_err(Error::from).map(|page| {
+                    page.map(|p| ReadPage {
+                        ordered: p.ordered,
+                        items: prepare(p.referrals.into_iter().map(Entry::Referral).collect()),
+                    })
+                });
                 let last = !matches!(item, Ok(Some(_)));
                 if tx.send(item).is_err() || last {
                     break;
@@ -262,25 +294,35 @@ impl<'a> Run<'a> {
     }
 
     /// Every page of a file, in batches of the page size; one transaction each, or one for the
-    /// whole run (rolled back) when dry.
+    /// whole run (rolled back) when dry. A second thread prepares page k+1 while page k is
+    /// written (the channel holds one page).
     fn ingest_all(&mut self, data: &mut PgConnection, entries: Vec<Entry>) -> Result<()> {
         let page_size = self.ctx.settings.page_size as usize;
         let bar = self.progress(entries.len() as u64, "importing");
         if self.args.dry_run {
             AnsiTransactionManager::begin_transaction(data)?;
         }
-        let mut it = entries.into_iter();
-        let result = loop {
-            let page: Vec<Entry> = it.by_ref().take(page_size).collect();
-            if page.is_empty() {
-                break Ok(());
+        let (tx, pages) = std::sync::mpsc::sync_channel::<Vec<Item>>(1);
+        let result = std::thread::scope(|scope| {
+            let preparing = std::thread::Builder::new().name("prepare".into());
+            preparing.spawn_scoped(scope, move || {
+                let mut it = entries.into_iter();
+                loop {
+                    let page: Vec<Entry> = it.by_ref().take(page_size).collect();
+                    // Stops at the end, or when the writes stopped (receiver gone).
+                    if page.is_empty() || tx.send(prepare(page)).is_err() {
+                        break;
+                    }
+                }
+            })?;
+            // `pages` moves into the loop: on an error it is dropped, which stops the sender.
+            for page in pages {
+                let n = page.len() as u64;
+                self.ingest.page(data, page, None)?;
+                bar.inc(n);
             }
-            let n = page.len() as u64;
-            if let Err(e) = self.ingest.page(data, page, None) {
-                break Err(e);
-            }
-            bar.inc(n);
-        };
+            Ok(())
+        });
         bar.finish_and_clear();
         if self.args.dry_run {
             AnsiTransactionManager::rollback_transaction(data)?;
@@ -347,6 +389,7 @@ impl<'a> Run<'a> {
                 false,
             )?;
             self.summary.scored = scored.written;
+            tracing::debug!(elapsed_ms = ms(self.started), "scored");
         }
         Ok(())
     }

@@ -186,60 +186,59 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
 
 /// SHA-256 (hex) of the compact JSON with object keys sorted, values as received (§2 step 4).
 pub fn content_hash(referral: &Value) -> String {
-    let mut hasher = Sha256::new();
-    write_canonical(referral, &mut hasher);
-    hex::encode(hasher.finalize())
+    hash_of_canonical(&canonical_json(referral))
 }
 
-/// Compact JSON with object keys in byte order, written straight into the hasher. (Recursion
-/// depth is that of the value; serde_json's parser caps it at 128.)
-fn write_canonical(value: &Value, out: &mut Sha256) {
+/// The content hash of a text [`canonical_json`] wrote.
+pub fn hash_of_canonical(json: &str) -> String {
+    hex::encode(Sha256::digest(json.as_bytes()))
+}
+
+/// The compact JSON of `value` with object keys in byte order: what the content hash is taken
+/// of, and the text `raw_data` and `payload` are sent as (jsonb keeps no key order, so it
+/// stores the same value as the referral as received).
+pub fn canonical_json(value: &Value) -> String {
+    let mut out = Vec::with_capacity(2048);
+    write_canonical(value, &mut out);
+    // Only serde_json's UTF-8 output and ASCII punctuation were written.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// (Recursion depth is that of the value; serde_json's parser caps it at 128.)
+fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            out.update(b"{");
+            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            out.push(b'{');
             for (i, (key, v)) in entries.into_iter().enumerate() {
                 if i > 0 {
-                    out.update(b",");
+                    out.push(b',');
                 }
                 write_json(key, out);
-                out.update(b":");
+                out.push(b':');
                 write_canonical(v, out);
             }
-            out.update(b"}");
+            out.push(b'}');
         }
         Value::Array(items) => {
-            out.update(b"[");
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.update(b",");
+                    out.push(b',');
                 }
                 write_canonical(item, out);
             }
-            out.update(b"]");
+            out.push(b']');
         }
         scalar => write_json(scalar, out),
     }
 }
 
-/// serde_json's compact text of a string key or a scalar, into the hasher.
-fn write_json<T: serde::Serialize + ?Sized>(value: &T, out: &mut Sha256) {
-    // Writing a string or a scalar into a hasher cannot fail.
-    let _ = serde_json::to_writer(HashWriter(out), value);
-}
-
-struct HashWriter<'a>(&'a mut Sha256);
-
-impl std::io::Write for HashWriter<'_> {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.update(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+/// serde_json's compact text of a string key or a scalar.
+fn write_json<T: serde::Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) {
+    // Writing a string or a scalar into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, value);
 }
 
 #[cfg(test)]

@@ -1,22 +1,23 @@
 //! Turning pages of referrals into tracking rows, raw leads and companies (pipeline.md §2).
 //!
-//! One transaction per page with multi-row statements: one read of the stored rows, then one
-//! upsert each for companies and referrals and one insert for raw leads. When a batch statement
-//! fails (one bad referral), the page is written again referral by referral, each in a
-//! savepoint, so the bad one is recorded as failed and the rest commit.
+//! Two stages. [`prepare`] is pure CPU work (extraction, the canonical JSON and its hash) and
+//! runs on the reading thread, a page ahead of the writes. [`Ingest::page`] then writes one
+//! page in one transaction with multi-row statements: one read of the stored rows, one upsert
+//! of the companies, and one statement that upserts the tracking rows and inserts the raw
+//! leads. When a batch statement fails (one bad referral), the page is written again referral
+//! by referral, each in a savepoint, so the bad one is recorded as failed and the rest commit.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use bigdecimal::BigDecimal;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Bool, Int8, Jsonb, Nullable, Numeric, Text, Timestamptz};
-use serde_json::Value;
+use diesel::sql_types::{Array, Bool, Int8, Nullable, Numeric, Text, Timestamptz};
 
 use crate::config::Direction;
 use crate::error::{Error, Kind, Result};
 use crate::logging::mask;
-use crate::pipeline::extract::{Extracted, content_hash, extract};
+use crate::pipeline::extract::{Extracted, canonical_json, extract, hash_of_canonical};
 use crate::pipeline::source::Entry;
 
 /// Why a referral was skipped (cli.md's `skipped` reasons).
@@ -82,12 +83,81 @@ enum Change {
     Forced,
 }
 
+/// One input entry after [`prepare`].
+pub enum Item {
+    /// Skipped `invalid`: unreadable, without an id, or with an id Postgres cannot store.
+    Invalid {
+        line: Option<usize>,
+        why: String,
+    },
+    Referral(Box<Candidate>),
+}
+
+/// A referral with an id, ready for the database.
+pub struct Candidate {
+    ex: Extracted,
+    id: String,
+    /// The referral as compact JSON with sorted keys (sent as `raw_data` and `payload`).
+    json: String,
+    hash: String,
+}
+
+/// Steps 1 and 5–7 of a page, without I/O: identity, extraction, canonical JSON and content
+/// hash. Run where the page is read, so that this work overlaps the previous page's writes.
+pub fn prepare(entries: Vec<Entry>) -> Vec<Item> {
+    entries
+        .into_iter()
+        .map(|entry| {
+            let raw = match entry {
+                Entry::Invalid { line, reason } => {
+                    return Item::Invalid {
+                        line: Some(line),
+                        why: format!("skipped an invalid referral: {reason}"),
+                    };
+                }
+                Entry::Referral(v) => v,
+                // Checked to be JSON when the file was read; only a nesting deeper than
+                // serde_json's limit (128) fails here.
+                Entry::Text { line, json } => match serde_json::from_str(json.get()) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        return Item::Invalid {
+                            line,
+                            why: format!("skipped an invalid referral: {e}"),
+                        };
+                    }
+                },
+            };
+            let ex = extract(&raw);
+            let id = match ex.referral_id.as_deref() {
+                None => {
+                    return Item::Invalid {
+                        line: None,
+                        why: "skipped a referral without an id".into(),
+                    };
+                }
+                // Postgres text cannot hold NUL: such an id can never be stored or looked up.
+                Some(id) if id.contains('\0') => {
+                    return Item::Invalid {
+                        line: None,
+                        why: "skipped a referral whose id contains a NUL character".into(),
+                    };
+                }
+                Some(id) => id.to_string(),
+            };
+            let json = canonical_json(&raw);
+            let hash = hash_of_canonical(&json);
+            Item::Referral(Box::new(Candidate { ex, id, json, hash }))
+        })
+        .collect()
+}
+
 /// A referral that will be written.
 struct Prepared {
     ex: Extracted,
     id: String,
     hash: String,
-    raw: Value,
+    json: String,
     change: Change,
 }
 
@@ -122,14 +192,14 @@ impl Ingest {
     pub fn page(
         &mut self,
         conn: &mut PgConnection,
-        entries: Vec<Entry>,
+        items: Vec<Item>,
         cursor_stream: Option<&str>,
     ) -> Result<()> {
         self.counts.pages += 1;
-        self.counts.fetched += entries.len() as i64;
-        let candidates = self.identify(entries);
+        self.counts.fetched += items.len() as i64;
+        let candidates = self.identify(items);
         conn.transaction::<_, Error, _>(|conn| {
-            let ids: Vec<String> = candidates.iter().map(|(ex, _)| id_of(ex)).collect();
+            let ids: Vec<String> = candidates.iter().map(|c| c.id.clone()).collect();
             let stored = stored_rows(conn, &ids)?;
             self.statements += 1;
             let prepared = self.decide(candidates, &stored);
@@ -143,35 +213,20 @@ impl Ingest {
     }
 
     /// Steps 1–2: identity and direction. Returns the referrals to look at further.
-    fn identify(&mut self, entries: Vec<Entry>) -> Vec<(Extracted, Value)> {
-        let mut out = Vec::with_capacity(entries.len());
+    fn identify(&mut self, items: Vec<Item>) -> Vec<Candidate> {
+        let mut out = Vec::with_capacity(items.len());
         self.page_newest = None;
-        for entry in entries {
-            let raw = match entry {
-                Entry::Invalid { line, reason } => {
-                    tracing::warn!(line, "skipped an invalid referral: {reason}");
+        for item in items {
+            let c = match item {
+                Item::Invalid { line, why } => {
+                    tracing::warn!(line, "{why}");
                     self.skip(SKIP_INVALID);
                     continue;
                 }
-                Entry::Referral(v) => v,
+                Item::Referral(c) => *c,
             };
-            let ex = extract(&raw);
-            match ex.referral_id.as_deref() {
-                None => {
-                    tracing::warn!("skipped a referral without an id");
-                    self.skip(SKIP_INVALID);
-                    continue;
-                }
-                // Postgres text cannot hold NUL: such an id can never be stored or looked up.
-                Some(id) if id.contains('\0') => {
-                    tracing::warn!("skipped a referral whose id contains a NUL character");
-                    self.skip(SKIP_INVALID);
-                    continue;
-                }
-                Some(_) => {}
-            }
-            if let (Some(t), Some(id)) = (ex.pc_updated_at, ex.referral_id.as_ref()) {
-                let candidate = (t, id.clone());
+            if let Some(t) = c.ex.pc_updated_at {
+                let candidate = (t, c.id.clone());
                 if self.page_newest.as_ref().is_none_or(|n| candidate > *n) {
                     self.page_newest = Some(candidate.clone());
                 }
@@ -179,12 +234,12 @@ impl Ingest {
                     self.run_newest = Some(candidate);
                 }
             }
-            let direction = ex.direction.as_deref().unwrap_or("incoming");
+            let direction = c.ex.direction.as_deref().unwrap_or("incoming");
             if !self.opts.direction.wants(direction) {
                 self.skip(SKIP_DIRECTION);
                 continue;
             }
-            out.push((ex, raw));
+            out.push(c);
         }
         out
     }
@@ -192,13 +247,11 @@ impl Ingest {
     /// Steps 3–4: stale, repeated and unchanged referrals, in the order received.
     fn decide(
         &mut self,
-        candidates: Vec<(Extracted, Value)>,
+        candidates: Vec<Candidate>,
         stored: &HashMap<String, Stored>,
     ) -> Vec<Prepared> {
         let mut out = Vec::new();
-        for (ex, raw) in candidates {
-            let id = id_of(&ex);
-            let hash = content_hash(&raw);
+        for Candidate { ex, id, json, hash } in candidates {
             // `remember`: this copy is now the newest one of the run (not when skipped).
             let (change, remember) = if let Some(prev) = self.seen.get(&id) {
                 let newer = match (ex.pc_updated_at, prev.updated_at) {
@@ -251,7 +304,7 @@ impl Ingest {
                     ex,
                     id,
                     hash,
-                    raw,
+                    json,
                     change,
                 });
             }
@@ -332,10 +385,6 @@ impl Ingest {
     }
 }
 
-fn id_of(ex: &Extracted) -> String {
-    ex.referral_id.clone().unwrap_or_default()
-}
-
 /// What the database holds of a referral: for the stale and unchanged checks, and, under
 /// `--force`, to see whether re-deriving it changes anything.
 #[derive(QueryableByName)]
@@ -412,6 +461,8 @@ impl Stored {
     }
 }
 
+/// The stored rows of these ids, with their company: index probes only (a join would let the
+/// planner scan all companies when its statistics are stale, as right after a first import).
 fn stored_rows(conn: &mut PgConnection, ids: &[String]) -> Result<HashMap<String, Stored>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
@@ -421,9 +472,9 @@ fn stored_rows(conn: &mut PgConnection, ids: &[String]) -> Result<HashMap<String
                 r.qualification, r.direction, r.status, r.substatus, r.engagement_id, \
                 r.company_name, r.customer_name, r.customer_country, r.domain, r.raw_domain, \
                 r.azure_tenant_id, r.deal_value, r.currency, r.pc_created_at, \
-                c.domain AS company_domain, c.provider AS company_provider \
-           FROM partner_center_referrals r LEFT JOIN companies c ON c.id = r.linked_lead_id \
-          WHERE r.referral_id = ANY($1)",
+                (SELECT domain FROM companies WHERE id = r.linked_lead_id) AS company_domain, \
+                (SELECT provider FROM companies WHERE id = r.linked_lead_id) AS company_provider \
+           FROM partner_center_referrals r WHERE r.referral_id = ANY($1)",
     )
     .bind::<Array<Text>, _>(ids)
     .load(conn)?;
@@ -452,7 +503,7 @@ struct CompanyRow {
     inserted: bool,
 }
 
-/// Companies, then tracking rows, then raw leads, for these referrals: three statements.
+/// Companies, then tracking rows and raw leads, for these referrals: two statements.
 fn write_rows(conn: &mut PgConnection, items: &[&Prepared]) -> Result<Written> {
     let mut w = Written::default();
 
@@ -491,14 +542,17 @@ fn write_rows(conn: &mut PgConnection, items: &[&Prepared]) -> Result<Written> {
             .collect();
         // Written: new companies, companies a new or changed referral touches (updated_at),
         // and those whose provider changes. A forced re-derivation that changes nothing does not
-        // touch the row (not even to lock it); its id is read instead.
+        // touch the row (not even to lock it); its id is read instead. The stored rows are
+        // looked up by `= ANY` (index probes): a join lets the planner scan the whole table.
         let rows: Vec<CompanyRow> = diesel::sql_query(
             "WITH incoming AS ( \
                SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS u(domain, name, provider)), \
+             stored AS MATERIALIZED ( \
+               SELECT id, domain, provider FROM companies WHERE domain = ANY($1)), \
              written AS ( \
                INSERT INTO companies (domain, canonical_name, provider) \
                SELECT i.domain, i.name, i.provider FROM incoming i \
-                 LEFT JOIN companies c ON c.domain = i.domain \
+                 LEFT JOIN stored c ON c.domain = i.domain \
                 WHERE c.id IS NULL OR i.domain = ANY($4) \
                    OR c.provider IS DISTINCT FROM COALESCE(i.provider, c.provider) \
                ON CONFLICT (domain) DO UPDATE SET \
@@ -506,8 +560,7 @@ fn write_rows(conn: &mut PgConnection, items: &[&Prepared]) -> Result<Written> {
                RETURNING id, domain, (xmax = 0) AS inserted) \
              SELECT id, domain, inserted FROM written \
              UNION ALL \
-             SELECT c.id, c.domain, false FROM companies c JOIN incoming i ON i.domain = c.domain \
-              WHERE c.domain NOT IN (SELECT domain FROM written)",
+             SELECT id, domain, false FROM stored WHERE domain NOT IN (SELECT domain FROM written)",
         )
         .bind::<Array<Text>, _>(&domains)
         .bind::<Array<Text>, _>(&names)
@@ -523,48 +576,23 @@ fn write_rows(conn: &mut PgConnection, items: &[&Prepared]) -> Result<Written> {
         }
     }
 
-    // Tracking rows: the last copy of each id in this batch is the newest (decide() saw to it).
+    // Tracking rows (the last copy of each id in this batch is the newest: decide() saw to
+    // it) and raw leads (one per new or changed referral with a domain), in one statement.
     let mut last: HashMap<&str, usize> = HashMap::new();
     for (i, p) in items.iter().enumerate() {
         last.insert(p.id.as_str(), i);
     }
-    let rows: Vec<&Prepared> = items
-        .iter()
-        .enumerate()
-        .filter(|(i, p)| last[p.id.as_str()] == *i)
-        .map(|(_, p)| *p)
-        .collect();
     let mut cols = ReferralColumns::default();
-    for p in &rows {
-        cols.push(
-            p,
+    for (i, p) in items.iter().enumerate() {
+        let company_id =
             p.ex.domain
                 .as_ref()
-                .and_then(|d| company_ids.get(d).copied()),
-        );
+                .and_then(|d| company_ids.get(d).copied());
+        cols.push(p, company_id, last[p.id.as_str()] == i);
     }
-    cols.insert(conn)?;
+    w.raw_leads = cols.write(conn)?;
     w.statements += 1;
 
-    // Raw leads: one per new or changed referral with a domain.
-    let leads: Vec<&&Prepared> = items
-        .iter()
-        .filter(|p| p.change != Change::Forced && p.ex.domain.is_some())
-        .collect();
-    if !leads.is_empty() {
-        let n = diesel::sql_query(
-            "INSERT INTO raw_leads (source, company_name, email, website, domain, payload) \
-             SELECT 'partnercenter', * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[])",
-        )
-        .bind::<Array<Nullable<Text>>, _>(leads.iter().map(|p| p.ex.company_name.clone()).collect::<Vec<_>>())
-        .bind::<Array<Nullable<Text>>, _>(leads.iter().map(|p| p.ex.email.clone()).collect::<Vec<_>>())
-        .bind::<Array<Nullable<Text>>, _>(leads.iter().map(|p| p.ex.website.clone()).collect::<Vec<_>>())
-        .bind::<Array<Text>, _>(leads.iter().map(|p| p.ex.domain.clone().unwrap_or_default()).collect::<Vec<_>>())
-        .bind::<Array<Jsonb>, _>(leads.iter().map(|p| p.raw.clone()).collect::<Vec<_>>())
-        .execute(conn)?;
-        w.statements += 1;
-        w.raw_leads = n as i64;
-    }
     for p in items {
         for warning in &p.ex.warnings {
             tracing::warn!(referral_id = %p.id, "{warning}");
@@ -600,11 +628,18 @@ struct ReferralColumns {
     pc_created_at: Vec<Option<DateTime<Utc>>>,
     pc_updated_at: Vec<Option<DateTime<Utc>>>,
     content_hash: Vec<String>,
-    raw_data: Vec<Value>,
+    /// The referral's JSON text, parsed into jsonb once for both `raw_data` and `payload`.
+    json: Vec<String>,
+    /// This copy is the one the tracking row keeps (the last of its id in the batch).
+    keep: Vec<bool>,
+    /// This copy adds a raw lead (new or changed, with a domain).
+    lead: Vec<bool>,
+    email: Vec<Option<String>>,
+    website: Vec<Option<String>>,
 }
 
 impl ReferralColumns {
-    fn push(&mut self, p: &Prepared, company_id: Option<i64>) {
+    fn push(&mut self, p: &Prepared, company_id: Option<i64>, keep: bool) {
         let ex = &p.ex;
         self.referral_id.push(p.id.clone());
         self.referral_type
@@ -635,25 +670,39 @@ impl ReferralColumns {
         self.pc_created_at.push(ex.pc_created_at);
         self.pc_updated_at.push(ex.pc_updated_at);
         self.content_hash.push(p.hash.clone());
-        self.raw_data.push(p.raw.clone());
+        self.json.push(p.json.clone());
+        self.keep.push(keep);
+        self.lead
+            .push(p.change != Change::Forced && ex.domain.is_some());
+        self.email.push(ex.email.clone());
+        self.website.push(ex.website.clone());
     }
 
-    fn insert(self, conn: &mut PgConnection) -> Result<()> {
+    /// Upsert the kept copies' tracking rows (only those that differ from what is stored) and
+    /// insert the raw leads; returns the number of raw leads inserted.
+    fn write(self, conn: &mut PgConnection) -> Result<i64> {
         type T = Array<Nullable<Text>>;
-        diesel::sql_query(
+        let n = diesel::sql_query(
             "WITH incoming AS ( \
                SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
                  $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], \
                  $12::text[], $13::text[], $14::text[], $15::numeric[], $16::text[], $17::text[], \
-                 $18::bigint[], $19::timestamptz[], $20::timestamptz[], $21::text[], $22::jsonb[]) \
+                 $18::bigint[], $19::timestamptz[], $20::timestamptz[], $21::text[], \
+                 $22::text[]::jsonb[], $23::bool[], $24::bool[], $25::text[], $26::text[]) \
+               WITH ORDINALITY \
                AS u(referral_id, referral_type, type, qualification, direction, status, substatus, \
                  engagement_id, company_name, customer_name, customer_country, domain, raw_domain, \
                  azure_tenant_id, deal_value, currency, link_status, linked_lead_id, pc_created_at, \
-                 pc_updated_at, content_hash, raw_data)), \
+                 pc_updated_at, content_hash, raw_data, keep, lead, email, website, ord)), \
+             stored AS MATERIALIZED ( \
+               SELECT id, referral_id, content_hash, referral_type, type, qualification, direction, \
+                 status, substatus, engagement_id, company_name, customer_name, customer_country, \
+                 domain, raw_domain, azure_tenant_id, deal_value, currency, link_status, \
+                 linked_lead_id, pc_created_at, pc_updated_at \
+                 FROM partner_center_referrals WHERE referral_id = ANY($1)), \
              differing AS ( \
-               SELECT i.* FROM incoming i \
-                 LEFT JOIN partner_center_referrals p ON p.referral_id = i.referral_id \
-                WHERE p.id IS NULL \
+               SELECT i.* FROM incoming i LEFT JOIN stored p ON p.referral_id = i.referral_id \
+                WHERE i.keep AND (p.id IS NULL \
                    OR (p.content_hash, p.referral_type, p.type, p.qualification, p.direction, \
                        p.status, p.substatus, p.engagement_id, p.company_name, p.customer_name, \
                        p.customer_country, p.domain, p.raw_domain, p.azure_tenant_id, p.deal_value, \
@@ -662,26 +711,33 @@ impl ReferralColumns {
                       (i.content_hash, i.referral_type, i.type, i.qualification, i.direction, \
                        i.status, i.substatus, i.engagement_id, i.company_name, i.customer_name, \
                        i.customer_country, i.domain, i.raw_domain, i.azure_tenant_id, i.deal_value, \
-                       i.currency, i.link_status, i.linked_lead_id, i.pc_created_at, i.pc_updated_at)) \
-             INSERT INTO partner_center_referrals (referral_id, referral_type, type, qualification, \
-               direction, status, substatus, engagement_id, company_name, customer_name, \
-               customer_country, domain, raw_domain, azure_tenant_id, deal_value, currency, \
-               link_status, linked_lead_id, pc_created_at, pc_updated_at, content_hash, raw_data) \
-             SELECT * FROM differing \
-             ON CONFLICT (referral_id) DO UPDATE SET \
-               referral_type = excluded.referral_type, type = excluded.type, \
-               qualification = excluded.qualification, direction = excluded.direction, \
-               status = excluded.status, substatus = excluded.substatus, \
-               engagement_id = excluded.engagement_id, company_name = excluded.company_name, \
-               customer_name = excluded.customer_name, customer_country = excluded.customer_country, \
-               domain = excluded.domain, raw_domain = excluded.raw_domain, \
-               azure_tenant_id = excluded.azure_tenant_id, deal_value = excluded.deal_value, \
-               currency = excluded.currency, link_status = excluded.link_status, \
-               linked_lead_id = excluded.linked_lead_id, pc_created_at = excluded.pc_created_at, \
-               pc_updated_at = excluded.pc_updated_at, raw_data = excluded.raw_data, \
-               synced_at = CASE WHEN partner_center_referrals.content_hash = excluded.content_hash \
-                 THEN partner_center_referrals.synced_at ELSE now() END, \
-               content_hash = excluded.content_hash, updated_at = now()",
+                       i.currency, i.link_status, i.linked_lead_id, i.pc_created_at, i.pc_updated_at))), \
+             tracked AS ( \
+               INSERT INTO partner_center_referrals (referral_id, referral_type, type, qualification, \
+                 direction, status, substatus, engagement_id, company_name, customer_name, \
+                 customer_country, domain, raw_domain, azure_tenant_id, deal_value, currency, \
+                 link_status, linked_lead_id, pc_created_at, pc_updated_at, content_hash, raw_data) \
+               SELECT referral_id, referral_type, type, qualification, direction, status, substatus, \
+                 engagement_id, company_name, customer_name, customer_country, domain, raw_domain, \
+                 azure_tenant_id, deal_value, currency, link_status, linked_lead_id, pc_created_at, \
+                 pc_updated_at, content_hash, raw_data FROM differing ORDER BY ord \
+               ON CONFLICT (referral_id) DO UPDATE SET \
+                 referral_type = excluded.referral_type, type = excluded.type, \
+                 qualification = excluded.qualification, direction = excluded.direction, \
+                 status = excluded.status, substatus = excluded.substatus, \
+                 engagement_id = excluded.engagement_id, company_name = excluded.company_name, \
+                 customer_name = excluded.customer_name, customer_country = excluded.customer_country, \
+                 domain = excluded.domain, raw_domain = excluded.raw_domain, \
+                 azure_tenant_id = excluded.azure_tenant_id, deal_value = excluded.deal_value, \
+                 currency = excluded.currency, link_status = excluded.link_status, \
+                 linked_lead_id = excluded.linked_lead_id, pc_created_at = excluded.pc_created_at, \
+                 pc_updated_at = excluded.pc_updated_at, raw_data = excluded.raw_data, \
+                 synced_at = CASE WHEN partner_center_referrals.content_hash = excluded.content_hash \
+                   THEN partner_center_referrals.synced_at ELSE now() END, \
+                 content_hash = excluded.content_hash, updated_at = now()) \
+             INSERT INTO raw_leads (source, company_name, email, website, domain, payload) \
+             SELECT 'partnercenter', company_name, email, website, domain, raw_data \
+               FROM incoming WHERE lead ORDER BY ord",
         )
         .bind::<Array<Text>, _>(self.referral_id)
         .bind::<T, _>(self.referral_type)
@@ -704,8 +760,12 @@ impl ReferralColumns {
         .bind::<Array<Nullable<Timestamptz>>, _>(self.pc_created_at)
         .bind::<Array<Nullable<Timestamptz>>, _>(self.pc_updated_at)
         .bind::<Array<Text>, _>(self.content_hash)
-        .bind::<Array<Jsonb>, _>(self.raw_data)
+        .bind::<Array<Text>, _>(self.json)
+        .bind::<Array<Bool>, _>(self.keep)
+        .bind::<Array<Bool>, _>(self.lead)
+        .bind::<T, _>(self.email)
+        .bind::<T, _>(self.website)
         .execute(conn)?;
-        Ok(())
+        Ok(n as i64)
     }
 }

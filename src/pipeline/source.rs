@@ -1,42 +1,50 @@
 //! Reading referrals from a file for `sync --from-file` (cli.md): a JSON array, an API page
 //! object with `value` (or `items`), or newline-delimited JSON.
+//!
+//! The whole input is read and its syntax checked before anything is written (a broken file
+//! exits 65 and stores nothing), but each referral is only cut out as JSON text here: turning
+//! it into a `Value` is left to [`prepare`](crate::pipeline::ingest::prepare), on the thread
+//! that works a page ahead of the writes.
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::error::{Error, Result};
 
-/// One entry of the input, in file order.
+/// One entry of the input, in input order.
 #[derive(Debug)]
-pub enum Entry {
+pub enum Entry<'a> {
+    /// A referral already parsed (an API page).
     Referral(Value),
-    /// An NDJSON line that does not parse as a JSON object: skipped `invalid`.
-    Invalid {
-        line: usize,
-        reason: String,
+    /// A referral as JSON text cut out of a file, with its line in NDJSON.
+    Text {
+        line: Option<usize>,
+        json: &'a RawValue,
     },
+    /// An NDJSON line that does not parse as a JSON object: skipped `invalid`.
+    Invalid { line: usize, reason: String },
 }
 
-/// Read the whole input (`-` = stdin). Missing or unreadable → 66; unparseable → 65.
-pub fn read_entries(path: &Path) -> Result<Vec<Entry>> {
-    let bytes = if path.as_os_str() == "-" {
+/// The whole input (`-` = stdin). Missing or unreadable → 66.
+pub fn read_input(path: &Path) -> Result<Vec<u8>> {
+    if path.as_os_str() == "-" {
         let mut b = Vec::new();
         std::io::stdin()
             .read_to_end(&mut b)
             .map_err(|e| Error::no_input(format!("cannot read stdin: {e}")))?;
-        b
-    } else {
-        std::fs::read(path).map_err(|e| {
-            Error::no_input(format!(
-                "cannot read {}: {}; check the path given to --from-file",
-                path.display(),
-                io_reason(&e)
-            ))
-        })?
-    };
-    parse_entries(&bytes, &path.display().to_string())
+        return Ok(b);
+    }
+    std::fs::read(path).map_err(|e| {
+        Error::no_input(format!(
+            "cannot read {}: {}; check the path given to --from-file",
+            path.display(),
+            io_reason(&e)
+        ))
+    })
 }
 
 fn io_reason(e: &std::io::Error) -> String {
@@ -47,8 +55,8 @@ fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-/// Detect the format by content and parse it.
-pub fn parse_entries(bytes: &[u8], name: &str) -> Result<Vec<Entry>> {
+/// Detect the format by content and cut it into entries. Unparseable → 65.
+pub fn parse_entries<'a>(bytes: &'a [u8], name: &str) -> Result<Vec<Entry<'a>>> {
     let Some(first) = bytes.iter().position(|b| !b.is_ascii_whitespace()) else {
         return Ok(Vec::new()); // empty, or only blank lines: nothing to import
     };
@@ -60,33 +68,37 @@ pub fn parse_entries(bytes: &[u8], name: &str) -> Result<Vec<Entry>> {
             e.column()
         ))
     };
+    let texts = |items: Vec<&'a RawValue>| {
+        items
+            .into_iter()
+            .map(|json| Entry::Text { line: None, json })
+            .collect()
+    };
     if bytes[first] == b'[' {
-        let items: Vec<Value> = serde_json::from_slice(bytes).map_err(bad)?;
-        return Ok(items.into_iter().map(Entry::Referral).collect());
+        return Ok(texts(serde_json::from_slice(bytes).map_err(bad)?));
     }
     if bytes[first] == b'{'
-        && let Ok(Value::Object(mut page)) = serde_json::from_slice::<Value>(bytes)
+        && let Ok(page) = serde_json::from_slice::<HashMap<String, &RawValue>>(bytes)
     {
         for key in ["value", "items"] {
-            match page.remove(key) {
-                Some(Value::Array(items)) => {
-                    return Ok(items.into_iter().map(Entry::Referral).collect());
-                }
-                Some(_) => {
-                    return Err(Error::data(format!(
-                        "{name}: not readable as referrals: `{key}` is not an array (line 1 column 1)"
-                    )));
-                }
-                None => {}
-            }
+            let Some(raw) = page.get(key) else {
+                continue;
+            };
+            return match serde_json::from_str::<Vec<&RawValue>>(raw.get()) {
+                Ok(items) => Ok(texts(items)),
+                Err(_) => Err(Error::data(format!(
+                    "{name}: not readable as referrals: `{key}` is not an array (line 1 column 1)"
+                ))),
+            };
         }
         // A whole-file object without `value`: a single referral, one line or pretty-printed.
-        return Ok(vec![Entry::Referral(Value::Object(page))]);
+        let json: &RawValue = serde_json::from_slice(bytes).map_err(bad)?;
+        return Ok(vec![Entry::Text { line: None, json }]);
     }
     parse_ndjson(bytes, name)
 }
 
-fn parse_ndjson(bytes: &[u8], name: &str) -> Result<Vec<Entry>> {
+fn parse_ndjson<'a>(bytes: &'a [u8], name: &str) -> Result<Vec<Entry<'a>>> {
     let mut out = Vec::new();
     let mut parsed_any = false;
     let mut first_error: Option<(usize, serde_json::Error)> = None;
@@ -95,16 +107,19 @@ fn parse_ndjson(bytes: &[u8], name: &str) -> Result<Vec<Entry>> {
         if raw.iter().all(|b| b.is_ascii_whitespace()) {
             continue;
         }
-        match serde_json::from_slice::<Value>(raw) {
-            Ok(v @ Value::Object(_)) => {
+        match serde_json::from_slice::<&RawValue>(raw) {
+            Ok(json) if json.get().starts_with('{') => {
                 parsed_any = true;
-                out.push(Entry::Referral(v));
+                out.push(Entry::Text {
+                    line: Some(line),
+                    json,
+                });
             }
             Ok(other) => {
                 parsed_any = true;
                 out.push(Entry::Invalid {
                     line,
-                    reason: format!("line {line}: a JSON {} is not a referral", kind(&other)),
+                    reason: format!("line {line}: a JSON {} is not a referral", kind(other)),
                 });
             }
             Err(e) => {
@@ -126,14 +141,15 @@ fn parse_ndjson(bytes: &[u8], name: &str) -> Result<Vec<Entry>> {
     Ok(out)
 }
 
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
+/// What kind of JSON value a (valid) text is, by its first character.
+fn kind(v: &RawValue) -> &'static str {
+    match v.get().as_bytes().first() {
+        Some(b'n') => "null",
+        Some(b't' | b'f') => "boolean",
+        Some(b'"') => "string",
+        Some(b'[') => "array",
+        Some(b'{') => "object",
+        _ => "number",
     }
 }
 
@@ -153,7 +169,7 @@ mod tests {
     fn referrals(entries: &[Entry]) -> usize {
         entries
             .iter()
-            .filter(|e| matches!(e, Entry::Referral(_)))
+            .filter(|e| matches!(e, Entry::Referral(_) | Entry::Text { .. }))
             .count()
     }
 
@@ -215,18 +231,38 @@ mod tests {
     }
 
     #[test]
-    fn deep_nesting_is_an_error_not_a_crash() {
-        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-        assert_eq!(
-            parse_entries(deep.as_bytes(), "f").unwrap_err().exit_code(),
-            65
+    fn deep_nesting_is_cut_out_here_and_refused_when_prepared() {
+        // Syntax is checked here without a depth limit; the element is refused (skipped
+        // `invalid`) when it is parsed into a value, and its neighbours are kept.
+        let deep = format!(
+            "[{{\"id\":\"a\"}},{}{}]",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
         );
+        let entries = parse_entries(deep.as_bytes(), "f").unwrap();
+        assert_eq!(referrals(&entries), 2);
+        let items = crate::pipeline::ingest::prepare(entries);
+        let invalid = |items: &[crate::pipeline::ingest::Item]| {
+            items
+                .iter()
+                .filter(|i| matches!(i, crate::pipeline::ingest::Item::Invalid { .. }))
+                .count()
+        };
+        assert_eq!(invalid(&items), 1);
         let line = format!(
             "{{\"id\":\"x\",\"a\":{}{}}}\n{{\"id\":\"y\"}}\n",
             "[".repeat(5000),
             "]".repeat(5000)
         );
         let entries = parse_entries(line.as_bytes(), "f").unwrap();
-        assert_eq!(referrals(&entries), 1);
+        assert_eq!(invalid(&crate::pipeline::ingest::prepare(entries)), 1);
+        // Unbalanced nesting is a syntax error: the file is refused whole.
+        let broken = format!("[{}", "[".repeat(100_000));
+        assert_eq!(
+            parse_entries(broken.as_bytes(), "f")
+                .unwrap_err()
+                .exit_code(),
+            65
+        );
     }
 }
