@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use diesel::connection::SimpleConnection;
 use serde_json::{Value, json};
 use support::pg::TestDb;
-use support::{hunter, last_stderr_line, stdout_json};
+use support::{hunter, hunter_std, last_stderr_line, stdout_json};
 
 /// A referral shaped like the documented sample, with a customer contact at `domain`.
 fn referral(id: &str, updated: &str, domain: Option<&str>) -> Value {
@@ -695,5 +695,151 @@ fn a_run_left_running_by_a_killed_process_is_closed_by_the_next() {
     assert_eq!(
         db.count("SELECT count(*) AS n FROM sync_runs WHERE status = 'running'"),
         0
+    );
+}
+
+/// Pages are written two at a time on connections of their own (`src/pipeline/writers.rs`):
+/// with pages of 3, the same file must end exactly as when it is one page. The file repeats
+/// ids on adjacent and on distant pages (newer and older copies), shares companies between
+/// pages, and holds one referral a trigger refuses.
+#[test]
+fn pages_written_two_at_a_time_end_as_one_page_does() {
+    let home = tempfile::tempdir().unwrap();
+    let mut items: Vec<Value> = (0..60)
+        .map(|i| {
+            referral(
+                &format!("r{}", i % 45), // r0–r14 come again 45 referrals later, newer
+                &format!("2026-11-02T10:{:02}:00Z", i),
+                Some(&format!("c{}.com", i % 20)),
+            )
+        })
+        .collect();
+    items.insert(4, referral("r3", "2026-11-02T09:00:00Z", Some("c3.com"))); // older copy
+    items.insert(7, referral("r5", "2026-11-02T11:30:00Z", Some("c9.com"))); // newer, other company
+    items.insert(20, referral("bad", "2026-11-02T10:00:00Z", Some("c1.com")));
+    items.push(referral("nodomain", "2026-11-02T10:00:00Z", None));
+    let file = write_ndjson(home.path(), "many.ndjson", &items);
+
+    let run = |page_size: &str| {
+        let db = TestDb::migrated();
+        db.conn()
+            .batch_execute(
+                "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN
+                   IF NEW.referral_id = 'bad' THEN RAISE EXCEPTION 'refused by test trigger'; END IF;
+                   RETURN NEW; END $$ LANGUAGE plpgsql;
+                 CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON partner_center_referrals
+                   FOR EACH ROW EXECUTE FUNCTION refuse();",
+            )
+            .unwrap();
+        let out = hunter(home.path())
+            .env("DATABASE_URL", &db.url)
+            .env("HUNTER_PC_PAGE_SIZE", page_size)
+            .args(["sync", "--no-scan", "--json", "--from-file"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut s = summary(&out);
+        for volatile in ["run_id", "duration_ms", "pages"] {
+            s.as_object_mut().unwrap().remove(volatile);
+        }
+        let rows = db
+            .text(
+                "SELECT string_agg(r, E'\\n' ORDER BY r) AS t FROM ( \
+                   SELECT 'referral ' || p.referral_id || ' ' || p.pc_updated_at || ' ' || \
+                          coalesce(c.domain, '-') || ' ' || p.link_status || ' ' || p.content_hash AS r \
+                     FROM partner_center_referrals p LEFT JOIN companies c ON c.id = p.linked_lead_id \
+                   UNION ALL SELECT 'company ' || domain || ' ' || canonical_name FROM companies \
+                   UNION ALL SELECT 'lead ' || domain || ' ' || (payload->>'id') || ' ' || \
+                          (payload->>'updatedDateTime') FROM raw_leads) x",
+            )
+            .unwrap();
+        (s, rows)
+    };
+    let (paged, paged_rows) = run("3");
+    let (whole, whole_rows) = run("1000");
+    assert_eq!(paged, whole);
+    assert_eq!(paged_rows, whole_rows);
+    // What the file holds, so that the comparison is not between two empty databases.
+    assert_eq!(
+        (
+            paged["new"].as_i64(),
+            paged["updated"].as_i64(),
+            paged["failed"].as_i64(),
+            paged["skipped"]["duplicate_in_run"].as_i64(),
+            paged["unlinked"].as_i64()
+        ),
+        (Some(46), Some(15), Some(1), Some(2), Some(1)),
+        "{paged}"
+    );
+    assert_eq!(
+        paged_rows
+            .lines()
+            .filter(|l| l.starts_with("lead "))
+            .count(),
+        60
+    );
+}
+
+/// Two pages that share a referral are never written at the same time: otherwise the later
+/// page could lock the shared row first and then wait for the earlier page to commit, while
+/// the earlier page waits for that row. A trigger makes the first page's company insert slow,
+/// so the second page would get there first.
+#[test]
+fn pages_sharing_a_referral_are_not_written_at_the_same_time() {
+    let home = tempfile::tempdir().unwrap();
+    let db = TestDb::migrated();
+    db.conn()
+        .batch_execute(
+            "CREATE FUNCTION slow() RETURNS trigger AS $$ BEGIN
+               IF NEW.domain = 'slow.com' THEN PERFORM pg_sleep(1); END IF;
+               RETURN NEW; END $$ LANGUAGE plpgsql;
+             CREATE TRIGGER slow BEFORE INSERT ON companies
+               FOR EACH ROW EXECUTE FUNCTION slow();",
+        )
+        .unwrap();
+    let items = [
+        referral("first", "2026-11-02T10:00:00Z", Some("slow.com")),
+        referral("shared", "2026-11-02T10:00:00Z", Some("a.com")),
+        referral("shared", "2026-11-02T10:05:00Z", Some("b.com")),
+        referral("other", "2026-11-02T10:00:00Z", Some("c.com")),
+    ];
+    let file = write_ndjson(home.path(), "f.ndjson", &items);
+    let mut child = hunter_std(home.path())
+        .env("DATABASE_URL", &db.url)
+        .env("HUNTER_PC_PAGE_SIZE", "2")
+        .args(["sync", "--no-scan", "--json", "--from-file"])
+        .arg(&file)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("the import did not finish in 30 s: its two pages wait for each other");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        db.text(
+            "SELECT c.domain AS t FROM partner_center_referrals p \
+               JOIN companies c ON c.id = p.linked_lead_id WHERE p.referral_id = 'shared'"
+        )
+        .as_deref(),
+        Some("b.com")
     );
 }

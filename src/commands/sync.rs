@@ -21,6 +21,7 @@ use crate::pipeline::cursor;
 use crate::pipeline::ingest::{Ingest, IngestOptions, Item, prepare};
 use crate::pipeline::runlog::{self, RunStatus, Summary};
 use crate::pipeline::source::{self, Entry};
+use crate::pipeline::writers::Writers;
 use crate::scan::{self, Scanner};
 use crate::score::ScoreConfig;
 
@@ -74,7 +75,7 @@ pub fn run(ctx: &Ctx, args: SyncArgs) -> Result<()> {
             return run.end(RunStatus::Failed, Some(e));
         }
     };
-    if let Err(e) = run.ingest_all(&mut data, entries) {
+    if let Err(e) = run.ingest_all(&mut data, url, entries) {
         return run.end(RunStatus::Failed, Some(e));
     }
     tracing::debug!(elapsed_ms = ms(run.started), "pages written");
@@ -135,6 +136,7 @@ fn run_api(ctx: &Ctx, args: &SyncArgs) -> Result<()> {
         AnsiTransactionManager::begin_transaction(&mut data)?;
     }
     let (pages, reader) = read_ahead(client);
+    let mut writers = run.writers(url);
     let mut ordered = true;
     let mut read = loop {
         let page = match pages.recv() {
@@ -150,11 +152,14 @@ fn run_api(ctx: &Ctx, args: &SyncArgs) -> Result<()> {
         ordered &= page.ordered;
         // On an ordered read the cursor moves with each page, in its transaction.
         let stream = (page.ordered && !args.dry_run).then_some(stream.as_str());
-        if let Err(e) = run.ingest.page(&mut data, page.items, stream) {
+        if let Err(e) = writers.page(&mut run.ingest, &mut data, page.items, stream) {
             break Err(e);
         }
     };
     drop(pages);
+    // Every page handed out is counted (and committed, or rolled back after an error).
+    let written = writers.finish(&mut run.ingest);
+    read = read.and(written);
     // An unordered read (the 400 fallback) moves the cursor once, after the last page.
     if read.is_ok()
         && !ordered
@@ -296,7 +301,12 @@ impl<'a> Run<'a> {
     /// Every page of a file, in batches of the page size; one transaction each, or one for the
     /// whole run (rolled back) when dry. A second thread prepares page k+1 while page k is
     /// written (the channel holds one page).
-    fn ingest_all(&mut self, data: &mut PgConnection, entries: Vec<Entry>) -> Result<()> {
+    fn ingest_all(
+        &mut self,
+        data: &mut PgConnection,
+        url: &str,
+        entries: Vec<Entry>,
+    ) -> Result<()> {
         let page_size = self.ctx.settings.page_size as usize;
         let bar = self.progress(entries.len() as u64, "importing");
         if self.args.dry_run {
@@ -315,19 +325,29 @@ impl<'a> Run<'a> {
                     }
                 }
             })?;
+            let mut writers = self.writers(url);
             // `pages` moves into the loop: on an error it is dropped, which stops the sender.
             for page in pages {
                 let n = page.len() as u64;
-                self.ingest.page(data, page, None)?;
+                writers.page(&mut self.ingest, data, page, None)?;
                 bar.inc(n);
             }
-            Ok(())
+            writers.finish(&mut self.ingest)
         });
         bar.finish_and_clear();
         if self.args.dry_run {
             AnsiTransactionManager::rollback_transaction(data)?;
         }
         result
+    }
+
+    /// Two page writers of their own, or the run's connection for a dry run (one transaction).
+    fn writers(&self, url: &str) -> Writers {
+        if self.args.dry_run {
+            Writers::sequential()
+        } else {
+            Writers::parallel(url)
+        }
     }
 
     fn progress(&self, len: u64, what: &str) -> ProgressBar {

@@ -188,28 +188,61 @@ impl Ingest {
 
     /// Process one page in one transaction (a savepoint when the caller holds a transaction,
     /// as a dry run does). With `cursor_stream`, the stream's cursor moves to the page's newest
-    /// referral in the same transaction.
+    /// referral in the same transaction. [`Writers`](crate::pipeline::writers::Writers) does
+    /// the same with two pages in flight.
     pub fn page(
         &mut self,
         conn: &mut PgConnection,
         items: Vec<Item>,
         cursor_stream: Option<&str>,
     ) -> Result<()> {
+        let plan = self.plan(conn, items)?;
+        let newest = self.page_newest.clone().filter(|_| cursor_stream.is_some());
+        if plan.is_empty() && newest.is_none() {
+            return Ok(()); // nothing to write, not even a cursor
+        }
+        let written = conn.transaction::<_, Error, _>(|conn| {
+            let written = write_page(conn, &plan)?;
+            if let (Some(stream), Some(newest)) = (cursor_stream, &newest) {
+                crate::pipeline::cursor::advance(conn, stream, newest)?;
+            }
+            Ok(written)
+        })?;
+        if newest.is_some() {
+            self.statements += 1;
+        }
+        self.record(&plan, written);
+        Ok(())
+    }
+
+    /// Steps 1–4 of a page: what to write. Reads the stored rows of the page's ids on `conn`.
+    pub fn plan(&mut self, conn: &mut PgConnection, items: Vec<Item>) -> Result<Plan> {
         self.counts.pages += 1;
         self.counts.fetched += items.len() as i64;
         let candidates = self.identify(items);
-        conn.transaction::<_, Error, _>(|conn| {
-            let ids: Vec<String> = candidates.iter().map(|c| c.id.clone()).collect();
-            let stored = stored_rows(conn, &ids)?;
-            self.statements += 1;
-            let prepared = self.decide(candidates, &stored);
-            self.write(conn, prepared)?;
-            if let (Some(stream), Some(newest)) = (cursor_stream, &self.page_newest) {
-                crate::pipeline::cursor::advance(conn, stream, newest)?;
-                self.statements += 1;
-            }
-            Ok(())
+        let ids: Vec<String> = candidates.iter().map(|c| c.id.clone()).collect();
+        let stored = stored_rows(conn, &ids)?;
+        self.statements += 1;
+        Ok(Plan {
+            rows: self.decide(candidates, &stored),
         })
+    }
+
+    /// Count what [`write_page`] did with a plan (pages in order).
+    pub fn record(&mut self, plan: &Plan, page: PageWrite) {
+        self.statements += page.statements;
+        for (indexes, w) in &page.written {
+            let rows: Vec<&Prepared> = indexes.iter().map(|i| &plan.rows[*i]).collect();
+            self.account(&rows, w);
+        }
+        for (i, message) in page.failed {
+            let p = &plan.rows[i];
+            self.counts.failed += 1;
+            if p.change == Change::Forced {
+                self.counts.unchanged -= 1; // counted once, as failed
+            }
+            self.errors.insert(p.id.clone(), message);
+        }
     }
 
     /// Steps 1–2: identity and direction. Returns the referrals to look at further.
@@ -310,45 +343,6 @@ impl Ingest {
             }
         }
         out
-    }
-
-    /// Steps 8–11: write the batch; on a failing statement, referral by referral.
-    fn write(&mut self, conn: &mut PgConnection, prepared: Vec<Prepared>) -> Result<()> {
-        if prepared.is_empty() {
-            return Ok(());
-        }
-        let all: Vec<&Prepared> = prepared.iter().collect();
-        let batch = conn.transaction::<_, Error, _>(|c| write_rows(c, &all));
-        match batch {
-            Ok(w) => {
-                self.statements += w.statements;
-                self.account(&all, &w);
-            }
-            Err(e) if e.kind == Kind::Unavailable => return Err(e),
-            Err(e) => {
-                tracing::warn!(
-                    "a batch write failed ({e}); writing this page referral by referral"
-                );
-                for p in &all {
-                    match conn.transaction::<_, Error, _>(|c| write_rows(c, &[p])) {
-                        Ok(w) => {
-                            self.statements += w.statements;
-                            self.account(&[p], &w);
-                        }
-                        Err(e) if e.kind == Kind::Unavailable => return Err(e),
-                        Err(e) => {
-                            tracing::error!(referral_id = %p.id, "referral failed: {e}");
-                            self.counts.failed += 1;
-                            if p.change == Change::Forced {
-                                self.counts.unchanged -= 1; // counted once, as failed
-                            }
-                            self.errors.insert(p.id.clone(), e.message.clone());
-                        }
-                    }
-                }
-            }
-        }
-        Ok(())
     }
 
     /// Count what a successful write did.
@@ -493,6 +487,70 @@ struct Written {
     statements: u64,
 }
 
+/// What to write for one page: the referrals that are new, changed or re-derived differently.
+pub struct Plan {
+    rows: Vec<Prepared>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The referral ids and company domains the page writes (two pages that share none can be
+    /// written at the same time without waiting on each other's rows).
+    pub fn keys(&self) -> HashSet<String> {
+        let ids = self.rows.iter().map(|p| p.id.clone());
+        ids.chain(self.rows.iter().filter_map(|p| p.ex.domain.clone()))
+            .collect()
+    }
+}
+
+/// What writing a page did: which rows were written (and what that wrote), which failed.
+#[derive(Default)]
+pub struct PageWrite {
+    /// Indexes into the plan's rows, with what their write did.
+    written: Vec<(Vec<usize>, Written)>,
+    /// Index into the plan's rows → the error.
+    failed: Vec<(usize, String)>,
+    statements: u64,
+}
+
+/// Steps 8–11 of a page, in the caller's transaction: the batch; when a batch statement fails,
+/// referral by referral, each in a savepoint, so a bad one fails alone.
+pub fn write_page(conn: &mut PgConnection, plan: &Plan) -> Result<PageWrite> {
+    let rows = &plan.rows;
+    let mut page = PageWrite::default();
+    if rows.is_empty() {
+        return Ok(page);
+    }
+    let all: Vec<&Prepared> = rows.iter().collect();
+    match conn.transaction::<_, Error, _>(|c| write_rows(c, &all)) {
+        Ok(w) => {
+            page.statements += w.statements;
+            page.written.push(((0..rows.len()).collect(), w));
+        }
+        Err(e) if e.kind == Kind::Unavailable => return Err(e),
+        Err(e) => {
+            tracing::warn!("a batch write failed ({e}); writing this page referral by referral");
+            for (i, p) in all.iter().enumerate() {
+                match conn.transaction::<_, Error, _>(|c| write_rows(c, &[p])) {
+                    Ok(w) => {
+                        page.statements += w.statements;
+                        page.written.push((vec![i], w));
+                    }
+                    Err(e) if e.kind == Kind::Unavailable => return Err(e),
+                    Err(e) => {
+                        tracing::error!(referral_id = %p.id, "referral failed: {e}");
+                        page.failed.push((i, e.message.clone()));
+                    }
+                }
+            }
+        }
+    }
+    Ok(page)
+}
+
 #[derive(QueryableByName)]
 struct CompanyRow {
     #[diesel(sql_type = Int8)]
@@ -606,76 +664,72 @@ fn write_rows(conn: &mut PgConnection, items: &[&Prepared]) -> Result<Written> {
 
 /// The tracking-row columns, one array per column, for one `unnest` upsert.
 #[derive(Default)]
-struct ReferralColumns {
-    referral_id: Vec<String>,
-    referral_type: Vec<Option<String>>,
-    type_: Vec<Option<String>>,
-    qualification: Vec<Option<String>>,
-    direction: Vec<Option<String>>,
-    status: Vec<Option<String>>,
-    substatus: Vec<Option<String>>,
-    engagement_id: Vec<Option<String>>,
-    company_name: Vec<Option<String>>,
-    customer_name: Vec<Option<String>>,
-    customer_country: Vec<Option<String>>,
-    domain: Vec<Option<String>>,
-    raw_domain: Vec<Option<String>>,
-    azure_tenant_id: Vec<Option<String>>,
-    deal_value: Vec<Option<BigDecimal>>,
-    currency: Vec<Option<String>>,
-    link_status: Vec<String>,
+struct ReferralColumns<'a> {
+    referral_id: Vec<&'a str>,
+    referral_type: Vec<Option<&'a str>>,
+    type_: Vec<Option<&'a str>>,
+    qualification: Vec<Option<&'a str>>,
+    direction: Vec<Option<&'a str>>,
+    status: Vec<Option<&'a str>>,
+    substatus: Vec<Option<&'a str>>,
+    engagement_id: Vec<Option<&'a str>>,
+    company_name: Vec<Option<&'a str>>,
+    customer_name: Vec<Option<&'a str>>,
+    customer_country: Vec<Option<&'a str>>,
+    domain: Vec<Option<&'a str>>,
+    raw_domain: Vec<Option<&'a str>>,
+    azure_tenant_id: Vec<Option<&'a str>>,
+    deal_value: Vec<Option<&'a BigDecimal>>,
+    currency: Vec<Option<&'a str>>,
+    link_status: Vec<&'a str>,
     linked_lead_id: Vec<Option<i64>>,
     pc_created_at: Vec<Option<DateTime<Utc>>>,
     pc_updated_at: Vec<Option<DateTime<Utc>>>,
-    content_hash: Vec<String>,
+    content_hash: Vec<&'a str>,
     /// The referral's JSON text, parsed into jsonb once for both `raw_data` and `payload`.
-    json: Vec<String>,
+    json: Vec<&'a str>,
     /// This copy is the one the tracking row keeps (the last of its id in the batch).
     keep: Vec<bool>,
     /// This copy adds a raw lead (new or changed, with a domain).
     lead: Vec<bool>,
-    email: Vec<Option<String>>,
-    website: Vec<Option<String>>,
+    email: Vec<Option<&'a str>>,
+    website: Vec<Option<&'a str>>,
 }
 
-impl ReferralColumns {
-    fn push(&mut self, p: &Prepared, company_id: Option<i64>, keep: bool) {
+impl<'a> ReferralColumns<'a> {
+    fn push(&mut self, p: &'a Prepared, company_id: Option<i64>, keep: bool) {
         let ex = &p.ex;
-        self.referral_id.push(p.id.clone());
-        self.referral_type
-            .push(ex.referral_type.map(str::to_string));
-        self.type_.push(ex.type_.clone());
-        self.qualification.push(ex.qualification.clone());
-        self.direction.push(ex.direction.clone());
-        self.status.push(ex.status.clone());
-        self.substatus.push(ex.substatus.clone());
-        self.engagement_id.push(ex.engagement_id.clone());
-        self.company_name.push(ex.company_name.clone());
-        self.customer_name.push(ex.customer_name.clone());
-        self.customer_country.push(ex.customer_country.clone());
-        self.domain.push(ex.domain.clone());
-        self.raw_domain.push(ex.raw_domain.clone());
-        self.azure_tenant_id.push(ex.azure_tenant_id.clone());
-        self.deal_value.push(ex.deal_value.clone());
-        self.currency.push(ex.currency.clone());
-        self.link_status.push(
-            if ex.domain.is_some() {
-                "auto_linked"
-            } else {
-                "unlinked"
-            }
-            .to_string(),
-        );
+        self.referral_id.push(&p.id);
+        self.referral_type.push(ex.referral_type);
+        self.type_.push(ex.type_.as_deref());
+        self.qualification.push(ex.qualification.as_deref());
+        self.direction.push(ex.direction.as_deref());
+        self.status.push(ex.status.as_deref());
+        self.substatus.push(ex.substatus.as_deref());
+        self.engagement_id.push(ex.engagement_id.as_deref());
+        self.company_name.push(ex.company_name.as_deref());
+        self.customer_name.push(ex.customer_name.as_deref());
+        self.customer_country.push(ex.customer_country.as_deref());
+        self.domain.push(ex.domain.as_deref());
+        self.raw_domain.push(ex.raw_domain.as_deref());
+        self.azure_tenant_id.push(ex.azure_tenant_id.as_deref());
+        self.deal_value.push(ex.deal_value.as_ref());
+        self.currency.push(ex.currency.as_deref());
+        self.link_status.push(if ex.domain.is_some() {
+            "auto_linked"
+        } else {
+            "unlinked"
+        });
         self.linked_lead_id.push(company_id);
         self.pc_created_at.push(ex.pc_created_at);
         self.pc_updated_at.push(ex.pc_updated_at);
-        self.content_hash.push(p.hash.clone());
-        self.json.push(p.json.clone());
+        self.content_hash.push(&p.hash);
+        self.json.push(&p.json);
         self.keep.push(keep);
         self.lead
             .push(p.change != Change::Forced && ex.domain.is_some());
-        self.email.push(ex.email.clone());
-        self.website.push(ex.website.clone());
+        self.email.push(ex.email.as_deref());
+        self.website.push(ex.website.as_deref());
     }
 
     /// Upsert the kept copies' tracking rows (only those that differ from what is stored) and
@@ -689,11 +743,10 @@ impl ReferralColumns {
                  $12::text[], $13::text[], $14::text[], $15::numeric[], $16::text[], $17::text[], \
                  $18::bigint[], $19::timestamptz[], $20::timestamptz[], $21::text[], \
                  $22::text[]::jsonb[], $23::bool[], $24::bool[], $25::text[], $26::text[]) \
-               WITH ORDINALITY \
                AS u(referral_id, referral_type, type, qualification, direction, status, substatus, \
                  engagement_id, company_name, customer_name, customer_country, domain, raw_domain, \
                  azure_tenant_id, deal_value, currency, link_status, linked_lead_id, pc_created_at, \
-                 pc_updated_at, content_hash, raw_data, keep, lead, email, website, ord)), \
+                 pc_updated_at, content_hash, raw_data, keep, lead, email, website)), \
              stored AS MATERIALIZED ( \
                SELECT id, referral_id, content_hash, referral_type, type, qualification, direction, \
                  status, substatus, engagement_id, company_name, customer_name, customer_country, \
@@ -720,7 +773,7 @@ impl ReferralColumns {
                SELECT referral_id, referral_type, type, qualification, direction, status, substatus, \
                  engagement_id, company_name, customer_name, customer_country, domain, raw_domain, \
                  azure_tenant_id, deal_value, currency, link_status, linked_lead_id, pc_created_at, \
-                 pc_updated_at, content_hash, raw_data FROM differing ORDER BY ord \
+                 pc_updated_at, content_hash, raw_data FROM differing \
                ON CONFLICT (referral_id) DO UPDATE SET \
                  referral_type = excluded.referral_type, type = excluded.type, \
                  qualification = excluded.qualification, direction = excluded.direction, \
@@ -737,7 +790,7 @@ impl ReferralColumns {
                  content_hash = excluded.content_hash, updated_at = now()) \
              INSERT INTO raw_leads (source, company_name, email, website, domain, payload) \
              SELECT 'partnercenter', company_name, email, website, domain, raw_data \
-               FROM incoming WHERE lead ORDER BY ord",
+               FROM incoming WHERE lead",
         )
         .bind::<Array<Text>, _>(self.referral_id)
         .bind::<T, _>(self.referral_type)

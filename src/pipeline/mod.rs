@@ -3,7 +3,8 @@
 //!
 //! The pure part is split by the spec's sections: [`category`] (pipeline.md §3), [`tenant`]
 //! (§4), [`domain`] (§5), gathered by [`extract`] together with the tracking-row fields of §2.
-//! [`source`] reads files, [`ingest`] writes pages, [`cursor`] and [`runlog`] keep the run's state.
+//! [`source`] reads files, [`ingest`] plans and writes pages, [`writers`] writes two at a time,
+//! [`cursor`] and [`runlog`] keep the run's state.
 
 pub mod category;
 pub mod cursor;
@@ -14,3 +15,4 @@ pub mod runlog;
 pub mod source;
 pub mod tenant;
 mod view;
+pub mod writers;
