@@ -369,6 +369,7 @@ impl<'a> Run<'a> {
         if self.args.dry_run {
             return Ok(());
         }
+        db::after_page_writes(data)?;
         let s = &self.ctx.settings;
         let touched: Vec<String> = self.ingest.touched.iter().cloned().collect();
         let mut to_score: BTreeSet<String> = self.ingest.touched.clone();

@@ -227,13 +227,24 @@ pub fn migrate_down(conn: &mut PgConnection, versions: &[String]) -> Result<()> 
     Ok(())
 }
 
-/// Settings for the session that writes a sync's pages: `synchronous_commit = off`, so a page's
-/// commit does not wait for its WAL flush. Safe here: a page's rows and its cursor commit
-/// together, so a server crash can only lose the last pages and their cursor at once, and the
-/// next run reads them again (the upserts make that harmless).
+/// Settings for the sessions that plan and write a sync's pages:
+/// - `synchronous_commit = off`, so a page's commit does not wait for its WAL flush. Safe here:
+///   a page's rows and its cursor commit together, so a server crash can only lose the last
+///   pages and their cursor at once, and the next run reads them again (the upserts make that
+///   harmless).
+/// - `enable_seqscan = off`: every statement of a page looks its rows up by key. During a
+///   first import the statistics still describe the empty tables, and the planner would scan
+///   the whole table on every page instead (an import of n referrals then costs O(n²)).
 pub fn for_page_writes(conn: &mut PgConnection) -> Result<()> {
     use diesel::connection::SimpleConnection;
-    conn.batch_execute("SET synchronous_commit = off")?;
+    conn.batch_execute("SET synchronous_commit = off; SET enable_seqscan = off")?;
+    Ok(())
+}
+
+/// After the pages: the planner's default back for what reads whole tables (scan selection).
+pub fn after_page_writes(conn: &mut PgConnection) -> Result<()> {
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute("RESET enable_seqscan")?;
     Ok(())
 }
 
