@@ -205,40 +205,51 @@ struct ReadPage {
     ordered: bool,
 }
 
-/// Read and [`prepare`] the pages on a thread of their own, one page ahead of the writes, so
-/// that fetching and extracting page k+1 overlaps writing page k. The channel holds one page,
-/// so memory stays at a few pages. `Ok(None)` marks the end; after an error nothing more is
-/// sent. When the receiver is dropped (the writes failed), the reader stops at its next page.
+/// Read the pages on one thread and [`prepare`] them on another, each one page ahead, so that
+/// fetching page k+2 and extracting page k+1 overlap writing page k. Each channel holds one
+/// page, so memory stays at a few pages. `Ok(None)` marks the end; after an error nothing
+/// more is sent. When the receiver is dropped (the writes failed), both stop at their next
+/// page. (The reader hands over each referral as JSON text: its tree is built and dropped on
+/// the preparing thread, which is cheaper than freeing it on another.)
 fn read_ahead(
     mut client: Client<Session>,
 ) -> (
     Receiver<Result<Option<ReadPage>>>,
     std::thread::JoinHandle<Stats>,
 ) {
-    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let (read_tx, read) = std::sync::mpsc::sync_channel(1);
     let reader = std::thread::spawn(move || {
         let rt = match super::runtime() {
             Ok(rt) => rt,
             Err(e) => {
-                let _ = tx.send(Err(e));
+                let _ = read_tx.send(Err(e));
                 return Stats::default();
             }
         };
         rt.block_on(async {
             loop {
-                let item = client.next_page().await.map_err(Error::from).map(|page| {
-                    page.map(|p| ReadPage {
-                        ordered: p.ordered,
-                        items: prepare(p.referrals.into_iter().map(Entry::Referral).collect()),
-                    })
-                });
+                let item = client.next_page().await.map_err(Error::from);
                 let last = !matches!(item, Ok(Some(_)));
-                if tx.send(item).is_err() || last {
+                if read_tx.send(item).is_err() || last {
                     break;
                 }
             }
         });
         client.stats().clone()
+    });
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    std::thread::spawn(move || {
+        for item in read {
+            let item = item.map(|page| {
+                page.map(|p| ReadPage {
+                    ordered: p.ordered,
+                    items: prepare(p.referrals.into_iter().map(Entry::Json).collect()),
+                })
+            });
+            if tx.send(item).is_err() {
+                break;
+            }
+        }
     });
     (rx, reader)
 }

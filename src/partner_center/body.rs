@@ -1,53 +1,60 @@
 //! Reading response bodies: a page of referrals, or the gist of an error answer.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// One page as the service sent it.
 #[derive(Debug)]
 pub(crate) struct RawPage {
-    pub referrals: Vec<Value>,
+    pub referrals: Vec<Box<RawValue>>,
     /// `@odata.nextLink`, when present and non-empty.
     pub next_link: Option<String>,
 }
 
 /// Parse a page: `{"value": [...], "@odata.nextLink": "..."}`, or the older shapes, a bare
-/// array or `{"items": [...]}`. Each referral stays a JSON value (the pipeline reads it
-/// leniently). The error is a short description for the error line.
+/// array or `{"items": [...]}`. The whole body's syntax is checked here, but each referral is
+/// only cut out as JSON text: the pipeline parses it (leniently) where it prepares the page.
+/// The error is a short description for the error line.
 pub(crate) fn parse_page(body: &[u8]) -> Result<RawPage, String> {
-    let doc: Value = serde_json::from_slice(body).map_err(|e| {
+    let unusable = |e: serde_json::Error| {
         if e.is_eof() {
             format!("the page body is truncated JSON ({} bytes)", body.len())
         } else {
             format!("the page body is not JSON: {e}")
         }
-    })?;
-    match doc {
-        Value::Array(referrals) => Ok(RawPage {
-            referrals,
+    };
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first == Some(&b'[') {
+        return Ok(RawPage {
+            referrals: serde_json::from_slice(body).map_err(unusable)?,
             next_link: None,
-        }),
-        Value::Object(mut page) => {
-            let list = match (page.remove("value"), page.remove("items")) {
-                (Some(v), _) => v,
-                (None, Some(items)) => items,
-                (None, None) => return Err("the page has neither `value` nor `items`".into()),
-            };
-            let Value::Array(referrals) = list else {
-                return Err("the page's `value` is not an array".into());
-            };
-            let next_link = match page.remove("@odata.nextLink") {
-                None | Some(Value::Null) => None,
-                Some(Value::String(s)) if s.trim().is_empty() => None,
-                Some(Value::String(s)) => Some(s),
-                Some(_) => return Err("the page's `@odata.nextLink` is not a string".into()),
-            };
-            Ok(RawPage {
-                referrals,
-                next_link,
-            })
-        }
-        _ => Err("the page body is neither an object nor an array".into()),
+        });
     }
+    if first != Some(&b'{') {
+        serde_json::from_slice::<Value>(body).map_err(unusable)?;
+        return Err("the page body is neither an object nor an array".into());
+    }
+    let page: HashMap<String, Box<RawValue>> = serde_json::from_slice(body).map_err(unusable)?;
+    let Some(list) = page.get("value").or_else(|| page.get("items")) else {
+        return Err("the page has neither `value` nor `items`".into());
+    };
+    let referrals = serde_json::from_str::<Vec<Box<RawValue>>>(list.get())
+        .map_err(|_| "the page's `value` is not an array".to_string())?;
+    let next_link = match page
+        .get("@odata.nextLink")
+        .map(|l| serde_json::from_str(l.get()))
+    {
+        None | Some(Ok(Value::Null)) => None,
+        Some(Ok(Value::String(s))) if s.trim().is_empty() => None,
+        Some(Ok(Value::String(s))) => Some(s),
+        Some(_) => return Err("the page's `@odata.nextLink` is not a string".into()),
+    };
+    Ok(RawPage {
+        referrals,
+        next_link,
+    })
 }
 
 /// The code and message of an error body, for the error line: `{"error": {"code",

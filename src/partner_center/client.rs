@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, SecondsFormat, Utc};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap};
-use serde_json::Value;
 use url::Url;
 use uuid::Uuid;
 
@@ -38,8 +37,8 @@ pub struct ListQuery {
 /// One page of referrals.
 #[derive(Debug, Clone)]
 pub struct Page {
-    /// The referrals, each as received.
-    pub referrals: Vec<Value>,
+    /// The referrals, each as received (JSON text; its syntax is checked).
+    pub referrals: Vec<Box<serde_json::value::RawValue>>,
     /// `false` after the 400 fallback: the read is unfiltered and unordered, so the cursor
     /// moves once, after the last page, and the direction is filtered by the caller.
     pub ordered: bool,

@@ -115,17 +115,15 @@ pub fn prepare(entries: Vec<Entry>) -> Vec<Item> {
                         why: format!("skipped an invalid referral: {reason}"),
                     };
                 }
-                Entry::Referral(v) => v,
-                // Checked to be JSON when the file was read; only a nesting deeper than
+                // Checked to be JSON when it was read; only a nesting deeper than
                 // serde_json's limit (128) fails here.
+                Entry::Json(json) => match serde_json::from_str(json.get()) {
+                    Ok(v) => v,
+                    Err(e) => return too_deep(None, e),
+                },
                 Entry::Text { line, json } => match serde_json::from_str(json.get()) {
                     Ok(v) => v,
-                    Err(e) => {
-                        return Item::Invalid {
-                            line,
-                            why: format!("skipped an invalid referral: {e}"),
-                        };
-                    }
+                    Err(e) => return too_deep(line, e),
                 },
             };
             let ex = extract(&raw);
@@ -150,6 +148,13 @@ pub fn prepare(entries: Vec<Entry>) -> Vec<Item> {
             Item::Referral(Box::new(Candidate { ex, id, json, hash }))
         })
         .collect()
+}
+
+fn too_deep(line: Option<usize>, e: serde_json::Error) -> Item {
+    Item::Invalid {
+        line,
+        why: format!("skipped an invalid referral: {e}"),
+    }
 }
 
 /// A referral that will be written.

@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
-use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::error::{Error, Result};
@@ -18,8 +17,8 @@ use crate::error::{Error, Result};
 /// One entry of the input, in input order.
 #[derive(Debug)]
 pub enum Entry<'a> {
-    /// A referral already parsed (an API page).
-    Referral(Value),
+    /// A referral as JSON text read from the API.
+    Json(Box<RawValue>),
     /// A referral as JSON text cut out of a file, with its line in NDJSON.
     Text {
         line: Option<usize>,
@@ -169,7 +168,7 @@ mod tests {
     fn referrals(entries: &[Entry]) -> usize {
         entries
             .iter()
-            .filter(|e| matches!(e, Entry::Referral(_) | Entry::Text { .. }))
+            .filter(|e| matches!(e, Entry::Json(_) | Entry::Text { .. }))
             .count()
     }
 
