@@ -510,10 +510,17 @@ fn two_imports_at_once_one_waits_for_nothing_and_exits_75() {
     );
 }
 
-#[test]
-fn a_referral_that_fails_to_write_is_isolated() {
-    let home = tempfile::tempdir().unwrap();
-    let db = TestDb::migrated();
+fn assert_exit(out: &std::process::Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A trigger that makes every write of the referral `bad` fail.
+fn refuse_referral_bad(db: &TestDb) {
     db.conn()
         .batch_execute(
             "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN
@@ -523,6 +530,13 @@ fn a_referral_that_fails_to_write_is_isolated() {
                FOR EACH ROW EXECUTE FUNCTION refuse();",
         )
         .unwrap();
+}
+
+#[test]
+fn a_referral_that_fails_to_write_is_isolated() {
+    let home = tempfile::tempdir().unwrap();
+    let db = TestDb::migrated();
+    refuse_referral_bad(&db);
     let items: Vec<Value> = ["r1", "bad", "r2", "r3"]
         .iter()
         .map(|id| referral(id, "2026-11-02T10:00:00Z", Some(&format!("{id}.com"))))
@@ -722,15 +736,7 @@ fn pages_written_two_at_a_time_end_as_one_page_does() {
 
     let run = |page_size: &str| {
         let db = TestDb::migrated();
-        db.conn()
-            .batch_execute(
-                "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN
-                   IF NEW.referral_id = 'bad' THEN RAISE EXCEPTION 'refused by test trigger'; END IF;
-                   RETURN NEW; END $$ LANGUAGE plpgsql;
-                 CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON partner_center_referrals
-                   FOR EACH ROW EXECUTE FUNCTION refuse();",
-            )
-            .unwrap();
+        refuse_referral_bad(&db);
         let out = hunter(home.path())
             .env("DATABASE_URL", &db.url)
             .env("HUNTER_PC_PAGE_SIZE", page_size)
@@ -738,12 +744,7 @@ fn pages_written_two_at_a_time_end_as_one_page_does() {
             .arg(&file)
             .output()
             .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_exit(&out, 1);
         let mut s = summary(&out);
         for volatile in ["run_id", "duration_ms", "pages"] {
             s.as_object_mut().unwrap().remove(volatile);
@@ -828,12 +829,7 @@ fn pages_sharing_a_referral_are_not_written_at_the_same_time() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     assert_eq!(
         db.text(
             "SELECT c.domain AS t FROM partner_center_referrals p \
