@@ -7,7 +7,7 @@ use std::process::Command as StdCommand;
 use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
 use support::pg::{self, TestDb};
-use support::{hunter, last_stderr_line, stdout_json};
+use support::{assert_exit, hunter, last_stderr_line, stdout_json};
 
 const TABLES: [&str; 7] = [
     "companies",
@@ -232,12 +232,7 @@ fn status_exit_codes_follow_the_contract() {
         .args(["status", "--json"])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(69),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 69);
     assert_eq!(stdout_json(&out)["database"]["reachable"], false);
     assert!(last_stderr_line(&out).starts_with("error: cannot reach the database"));
 
@@ -265,12 +260,7 @@ fn status_exit_codes_follow_the_contract() {
         .args(["status", "--json"])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let j = stdout_json(&out);
     for t in TABLES {
         assert_eq!(j["counts"][t], 0, "{t}");
@@ -369,12 +359,7 @@ fn flag_beats_env_beats_file_beats_default() {
         .args(["status", "--json"])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     assert_eq!(page(&out), 25);
     // env beats file
     let out = hunter(home.path())
@@ -397,12 +382,7 @@ fn flag_beats_env_beats_file_beats_default() {
         .args(["status", "--json"])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     assert_eq!(dburl(&out), db.url.as_str());
     // env beats file for the same setting
     let out = hunter(home.path())

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use support::r#gen as generated;
 use support::partner_center::{Fault, StandIn, When};
 use support::world::World;
-use support::{hunter, last_stderr_line, stdout_json};
+use support::{assert_exit, hunter, last_stderr_line, stdout_json};
 
 fn incoming(set: &[Value]) -> Vec<&Value> {
     set.iter()
@@ -37,12 +37,7 @@ fn a_paged_sync_then_incremental_syncs_read_only_what_changed() {
     let w = World::new(set.clone());
 
     let (out, s) = w.sync(&[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     assert_eq!(s["status"], "ok");
     assert_eq!(s["new"].as_i64().unwrap(), want.len() as i64, "{s}");
     assert_eq!(
@@ -136,12 +131,7 @@ fn the_access_token_is_reused_and_refreshed_once_when_expired() {
     let w = World::new(generated::referrals(3, 5));
     let grants_before = w.signin.grants("refresh_token").len();
     let (out, _) = w.sync(&[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let (out, _) = w.sync(&["--force"]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
@@ -156,12 +146,7 @@ fn the_access_token_is_reused_and_refreshed_once_when_expired() {
     std::fs::write(&w.token_file, serde_json::to_vec(&stored).unwrap()).unwrap();
     w.pc.accept_any_token(true);
     let (out, s) = w.sync(&["--force"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     assert_eq!(s["status"], "ok");
     assert_eq!(w.signin.grants("refresh_token").len(), grants_before + 1);
     let rotated: Value = serde_json::from_slice(&std::fs::read(&w.token_file).unwrap()).unwrap();
@@ -180,12 +165,7 @@ fn with_the_flag_off_nothing_is_touched_and_no_database_is_needed() {
         .args(["sync", "--json"])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let s = stdout_json(&out);
     assert_eq!(s["status"], "disabled");
     assert!(s["run_id"].is_null());
@@ -246,12 +226,7 @@ fn a_refused_filter_falls_back_to_one_full_read_and_moves_the_cursor_once() {
     let w = World::new(set.clone());
     w.pc.reject_filter(true);
     let (out, s) = w.sync(&[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     assert_eq!(s["new"].as_i64().unwrap(), want.len() as i64, "{s}");
     assert_eq!(
         s["skipped"]["direction"].as_i64().unwrap(),

@@ -15,11 +15,11 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::{Value, json};
 use support::r#gen as generated;
-use support::last_stderr_line;
 use support::partner_center::{Fault, RetryAfter, When};
 use support::pg::TestDb;
 use support::signin::Answer;
 use support::world::{World, contents};
+use support::{assert_exit, last_stderr_line};
 
 const PAGE: usize = 10;
 
@@ -109,10 +109,6 @@ fn spawn_sync(w: &World, envs: &[(&str, &str)]) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
-}
-
-fn assert_exit(out: &Output, code: i32) {
-    assert_eq!(out.status.code(), Some(code), "{}", stderr(out));
 }
 
 #[test]

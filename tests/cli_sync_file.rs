@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use diesel::connection::SimpleConnection;
 use serde_json::{Value, json};
 use support::pg::TestDb;
-use support::{hunter, hunter_std, last_stderr_line, stdout_json};
+use support::{assert_exit, hunter, hunter_std, last_stderr_line, stdout_json};
 
 /// A referral shaped like the documented sample, with a customer contact at `domain`.
 fn referral(id: &str, updated: &str, domain: Option<&str>) -> Value {
@@ -115,12 +115,7 @@ fn counting_follows_the_rules_and_fetched_is_their_sum() {
         ],
     );
     let out = import(&db, home.path(), &first, &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let s = summary(&out);
     assert_eq!(
         (s["new"].as_i64(), s["companies_created"].as_i64()),
@@ -153,12 +148,7 @@ fn counting_follows_the_rules_and_fetched_is_their_sum() {
         ],
     );
     let out = import(&db, home.path(), &mixed, &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let s = summary(&out);
     assert_eq!(s["status"], "ok");
     assert_eq!(s["fetched"], 10);
@@ -257,12 +247,7 @@ fn a_second_import_writes_nothing_and_a_change_adds_one_raw_lead() {
     let file = home.path().join("all.json");
     std::fs::write(&file, serde_json::to_vec(&items).unwrap()).unwrap();
     let out = import(&db, home.path(), &file, &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let s = summary(&out);
     assert_eq!(
         (s["new"].as_i64(), s["pages"].as_i64()),
@@ -408,12 +393,7 @@ fn a_dry_run_keeps_nothing_but_its_run_row() {
         ],
     );
     let out = import(&db, home.path(), &file, &["--dry-run"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let s = summary(&out);
     assert_eq!(
         (
@@ -462,12 +442,7 @@ fn two_imports_at_once_one_waits_for_nothing_and_exits_75() {
     assert!(holder.try_lock().unwrap());
     let t0 = std::time::Instant::now();
     let out = import(&db, home.path(), &file, &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(75),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 75);
     assert!(
         t0.elapsed() < std::time::Duration::from_secs(1),
         "took {:?}",
@@ -510,15 +485,6 @@ fn two_imports_at_once_one_waits_for_nothing_and_exits_75() {
     );
 }
 
-fn assert_exit(out: &std::process::Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// A trigger that makes every write of the referral `bad` fail.
 fn refuse_referral_bad(db: &TestDb) {
     db.conn()
@@ -543,12 +509,7 @@ fn a_referral_that_fails_to_write_is_isolated() {
         .collect();
     let file = write_ndjson(home.path(), "f.ndjson", &items);
     let out = import(&db, home.path(), &file, &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 1);
     let s = summary(&out);
     assert_eq!(
         (
@@ -695,12 +656,7 @@ fn a_run_left_running_by_a_killed_process_is_closed_by_the_next() {
         &[referral("a", "2026-11-02T10:00:00Z", Some("alpha.io"))],
     );
     let out = import(&db, home.path(), &file, &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     assert_eq!(
         db.text("SELECT status || ' ' || (errors->>'run') AS t FROM sync_runs ORDER BY id LIMIT 1")
             .as_deref(),

@@ -9,7 +9,7 @@ use diesel::connection::SimpleConnection;
 use serde_json::{Value, json};
 use support::dns::{DnsServer, Mode, Zones};
 use support::pg::TestDb;
-use support::{hunter, stdout_json};
+use support::{assert_exit, hunter, stdout_json};
 
 fn zones() -> Zones {
     let mut z = Zones::new();
@@ -105,12 +105,7 @@ impl Env {
             .arg(file)
             .output()
             .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_exit(&out, 0);
         stdout_json(&out)
     }
     fn text(&self, sql: &str) -> Option<String> {
@@ -417,12 +412,7 @@ fn rescore_after_a_bonus_change_moves_exactly_the_co_sell_companies() {
         .args(["rescore", "--json", "--dry-run"])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let dry = stdout_json(&out);
     assert_eq!(
         (dry["changed_score"].as_i64(), dry["dry_run"].as_bool()),
@@ -483,12 +473,7 @@ fn scan_stores_and_rescores_a_company_domain_and_only_prints_others() {
         .args(["scan", "--json", "GMIGRATE.com", "yerel.com.tr"])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let rows = stdout_json(&out);
     let stored: Vec<(String, bool)> = rows
         .as_array()

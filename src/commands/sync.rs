@@ -56,10 +56,7 @@ pub fn run(ctx: &Ctx, args: SyncArgs) -> Result<()> {
     }
     let bytes = match source::read_input(&path) {
         Ok(b) => b,
-        Err(e) => {
-            run.errors.insert("input".into(), e.message.clone());
-            return run.end(RunStatus::Failed, Some(e));
-        }
+        Err(e) => return run.input_failed(e),
     };
     let entries = match source::parse_entries(&bytes, &path.display().to_string()) {
         Ok(e) => {
@@ -70,10 +67,7 @@ pub fn run(ctx: &Ctx, args: SyncArgs) -> Result<()> {
             );
             e
         }
-        Err(e) => {
-            run.errors.insert("input".into(), e.message.clone());
-            return run.end(RunStatus::Failed, Some(e));
-        }
+        Err(e) => return run.input_failed(e),
     };
     if let Err(e) = run.ingest_all(&mut data, url, entries) {
         return run.end(RunStatus::Failed, Some(e));
@@ -424,6 +418,12 @@ impl<'a> Run<'a> {
             tracing::debug!(elapsed_ms = ms(self.started), "scored");
         }
         Ok(())
+    }
+
+    /// The input file could not be read (66) or parsed (65): the run failed before any page.
+    fn input_failed(mut self, e: Error) -> Result<()> {
+        self.errors.insert("input".into(), e.message.clone());
+        self.end(RunStatus::Failed, Some(e))
     }
 
     /// The pages are in: status `partial` when a referral failed, else `ok`.

@@ -1,11 +1,13 @@
 //! Turning pages of referrals into tracking rows, raw leads and companies (pipeline.md §2).
 //!
-//! Two stages. [`prepare`] is pure CPU work (extraction, the canonical JSON and its hash) and
-//! runs on the reading thread, a page ahead of the writes. [`Ingest::page`] then writes one
-//! page in one transaction with multi-row statements: one read of the stored rows, one upsert
-//! of the companies, and one statement that upserts the tracking rows and inserts the raw
-//! leads. When a batch statement fails (one bad referral), the page is written again referral
-//! by referral, each in a savepoint, so the bad one is recorded as failed and the rest commit.
+//! Three steps a page. [`prepare`] is pure CPU work (parsing, extraction, the canonical JSON
+//! and its hash) and runs on its own thread, a page ahead of the writes. [`Ingest::plan`]
+//! reads the stored rows (one statement) and applies the counting rules, in page order.
+//! [`write_page`] writes a plan with multi-row statements: one upsert of the companies, and one
+//! statement that upserts the tracking rows and inserts the raw leads; when a batch statement
+//! fails (one bad referral), the page is written again referral by referral, each in a
+//! savepoint, so the bad one is recorded as failed and the rest commit. [`Ingest::record`]
+//! counts what was written. [`writers`](crate::pipeline::writers) runs the last two steps.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -189,35 +191,6 @@ impl Ingest {
 
     fn skip(&mut self, reason: &str) {
         *self.counts.skipped.entry(reason.to_string()).or_default() += 1;
-    }
-
-    /// Process one page in one transaction (a savepoint when the caller holds a transaction,
-    /// as a dry run does). With `cursor_stream`, the stream's cursor moves to the page's newest
-    /// referral in the same transaction. [`Writers`](crate::pipeline::writers::Writers) does
-    /// the same with two pages in flight.
-    pub fn page(
-        &mut self,
-        conn: &mut PgConnection,
-        items: Vec<Item>,
-        cursor_stream: Option<&str>,
-    ) -> Result<()> {
-        let plan = self.plan(conn, items)?;
-        let newest = self.page_newest.clone().filter(|_| cursor_stream.is_some());
-        if plan.is_empty() && newest.is_none() {
-            return Ok(()); // nothing to write, not even a cursor
-        }
-        let written = conn.transaction::<_, Error, _>(|conn| {
-            let written = write_page(conn, &plan)?;
-            if let (Some(stream), Some(newest)) = (cursor_stream, &newest) {
-                crate::pipeline::cursor::advance(conn, stream, newest)?;
-            }
-            Ok(written)
-        })?;
-        if newest.is_some() {
-            self.statements += 1;
-        }
-        self.record(&plan, written);
-        Ok(())
     }
 
     /// Steps 1–4 of a page: what to write. Reads the stored rows of the page's ids on `conn`.

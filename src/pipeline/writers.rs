@@ -15,7 +15,7 @@
 //!   page that is itself waiting (with the commit order, that wait would never end).
 //!
 //! A dry run is one transaction on the caller's connection: its pages are written there, one
-//! after the other ([`Ingest::page`]).
+//! after the other, each in a savepoint.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
@@ -49,10 +49,13 @@ struct Worker {
     thread: Option<JoinHandle<()>>,
 }
 
+/// A stream's cursor and the newest `(updatedDateTime, id)` of a page.
+type CursorMove = (String, (DateTime<Utc>, String));
+
 /// One page for a writer.
 struct Job {
     plan: Plan,
-    cursor: Option<(String, (DateTime<Utc>, String))>,
+    cursor: Option<CursorMove>,
     /// The previous page's commit (`true`) or rollback (`false`).
     after: Option<Receiver<bool>>,
     committed: SyncSender<bool>,
@@ -96,9 +99,6 @@ impl Writers {
         items: Vec<Item>,
         cursor_stream: Option<&str>,
     ) -> Result<()> {
-        let Some(url) = self.url.clone() else {
-            return ingest.page(data, items, cursor_stream);
-        };
         let plan = ingest.plan(data, items)?;
         let cursor = cursor_stream
             .zip(ingest.page_newest.clone())
@@ -109,6 +109,11 @@ impl Writers {
         if cursor.is_some() {
             ingest.statements += 1;
         }
+        let Some(url) = self.url.clone() else {
+            let written = write_in_order(data, &plan, cursor.as_ref(), None)?;
+            ingest.record(&plan, written);
+            return Ok(());
+        };
         let keys = plan.keys();
         while self.in_flight.len() >= WRITERS
             || self
@@ -193,7 +198,9 @@ impl Worker {
                 });
                 for job in incoming {
                     let written = match &mut conn {
-                        Ok(c) => write_in_order(c, &job),
+                        Ok(c) => {
+                            write_in_order(c, &job.plan, job.cursor.as_ref(), job.after.as_ref())
+                        }
                         Err(e) => Err(e.clone()),
                     };
                     let _ = job.committed.send(written.is_ok());
@@ -207,20 +214,23 @@ impl Worker {
     }
 }
 
-/// Write a page in one transaction that commits only after the page before it committed.
-fn write_in_order(conn: &mut PgConnection, job: &Job) -> Result<PageWrite> {
+/// Write a page, and move the cursor, in one transaction that commits only after the page
+/// before it committed (`after`; none: at once).
+fn write_in_order(
+    conn: &mut PgConnection,
+    plan: &Plan,
+    cursor: Option<&CursorMove>,
+    after: Option<&Receiver<bool>>,
+) -> Result<PageWrite> {
     conn.transaction::<_, Error, _>(|conn| {
-        let written = write_page(conn, &job.plan)?;
-        let before_committed = job
-            .after
-            .as_ref()
-            .is_none_or(|after| after.recv().unwrap_or(false));
+        let written = write_page(conn, plan)?;
+        let before_committed = after.is_none_or(|after| after.recv().unwrap_or(false));
         if !before_committed {
             return Err(Error::failure(
                 "not written: the page before it was not written",
             ));
         }
-        if let Some((stream, newest)) = &job.cursor {
+        if let Some((stream, newest)) = cursor {
             cursor::advance(conn, stream, newest)?;
         }
         Ok(written)

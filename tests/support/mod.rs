@@ -39,6 +39,17 @@ pub fn stdout_json(out: &std::process::Output) -> serde_json::Value {
     })
 }
 
+/// The command exited with `code`; stderr is shown when it did not.
+#[track_caller]
+pub fn assert_exit(out: &std::process::Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The last line of stderr (the `error: …` line of a failing command).
 pub fn last_stderr_line(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr)

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::partner_center::StandIn;
 use super::pg::TestDb;
 use super::signin::{Answer, SignInStandIn};
-use super::{hunter, hunter_std, stdout_json};
+use super::{assert_exit, hunter, hunter_std, stdout_json};
 
 pub const CLIENT_ID: &str = "11111111-2222-3333-4444-555555555555";
 
@@ -46,12 +46,7 @@ impl World {
             .write_stdin(refresh)
             .output()
             .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_exit(&out, 0);
         w.pc.accept_token(&w.signin.latest_access_token().unwrap());
         w
     }
