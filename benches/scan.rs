@@ -10,7 +10,6 @@ mod dns;
 
 use std::time::Instant;
 
-use hunter_pc::cli::GlobalArgs;
 use hunter_pc::config::{Flags, Settings};
 use hunter_pc::scan::{ScanStatus, Scanner};
 
@@ -48,7 +47,7 @@ fn main() {
     }
     let server = dns::DnsServer::start(zones).expect("start the DNS server");
     let addr = server.addr().to_string();
-    let settings = Settings::load_with(&GlobalArgs::default(), &Flags::default(), &|k| {
+    let settings = Settings::load_with(&Flags::default(), &|k| {
         (k == "HUNTER_PC_DNS_SERVERS").then(|| addr.clone())
     })
     .expect("settings");
@@ -59,7 +58,7 @@ fn main() {
         .build()
         .expect("runtime");
     let _in_runtime = rt.enter();
-    let scanner = Scanner::new(&settings).expect("scanner");
+    let scanner = Scanner::new(&settings.scan()).expect("scanner");
     let started = Instant::now();
     let scans = rt.block_on(scanner.scan_all(domains, concurrency, false));
     let elapsed = started.elapsed();

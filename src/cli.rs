@@ -1,5 +1,6 @@
 //! Command-line definitions only (clap). Behaviour lives in `commands/`.
-//! The contract these follow is `shared/spec/cli.md`.
+//! Value enums stay here: flags reach the library as settings (`config::Flags`), never as
+//! clap types.
 
 use std::path::PathBuf;
 
@@ -26,8 +27,8 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Log format on stderr [env: HUNTER_PC_LOG_FORMAT]
-    #[arg(long, global = true, value_enum)]
-    pub log_format: Option<LogFormat>,
+    #[arg(long, global = true, value_parser = ["auto", "text", "json"])]
+    pub log_format: Option<String>,
     /// More logs (-v debug, -vv trace); RUST_LOG wins when set
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
@@ -37,13 +38,6 @@ pub struct GlobalArgs {
     /// Never draw progress bars [env: HUNTER_PC_NO_PROGRESS]
     #[arg(long, global = true)]
     pub no_progress: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    Auto,
-    Text,
-    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -81,13 +75,6 @@ pub struct JsonArg {
     pub json: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TokenStoreKind {
-    Auto,
-    Keyring,
-    File,
-}
-
 #[derive(Debug, Args)]
 pub struct LoginArgs {
     /// Entra tenant id or name [env: HUNTER_PC_TENANT_ID]
@@ -97,8 +84,8 @@ pub struct LoginArgs {
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
     /// Where to keep the refresh token [env: HUNTER_PC_TOKEN_STORE]
-    #[arg(long, value_enum)]
-    pub token_store: Option<TokenStoreKind>,
+    #[arg(long, value_parser = ["auto", "keyring", "file"])]
+    pub token_store: Option<String>,
     /// Read a refresh token from stdin, redeem it once and store the rotated one
     #[arg(long)]
     pub refresh_token_stdin: bool,

@@ -1,4 +1,4 @@
-//! Settings: flag > environment > TOML file > default, as `shared/spec/cli.md` says.
+//! Settings: flag > environment > TOML file > default.
 //!
 //! Every setting has one row in [`KEYS`]: its config-file key and its environment variable.
 //! A bad value is a configuration error (exit 78) that names where the value came from: the
@@ -7,12 +7,14 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde_json::json;
 use url::Url;
 
-use crate::cli::{GlobalArgs, LogFormat, TokenStoreKind};
+use crate::auth::store::TokenStoreKind;
 use crate::error::{Error, Result};
+use crate::logging::LogFormat;
 
 /// One setting: its config-file key and its environment variable.
 pub struct Key {
@@ -140,32 +142,18 @@ pub struct Settings {
     pub azure_tenant_score: i32,
 }
 
-/// Values given on the command line, by config-file key. Commands add their own (e.g.
-/// `login --tenant` sets `tenant_id`).
+/// Values given on the command line, by config-file key, and the config file named there.
+/// The command-line layer fills it in (`commands::flags`); the library never sees clap.
 #[derive(Debug, Default, Clone)]
-pub struct Flags(pub BTreeMap<&'static str, String>);
+pub struct Flags {
+    pub values: BTreeMap<&'static str, String>,
+    /// `--config PATH`.
+    pub config: Option<PathBuf>,
+}
 
 impl Flags {
-    pub fn from_global(g: &GlobalArgs) -> Self {
-        let mut f = Flags::default();
-        if let Some(u) = &g.database_url {
-            f.set(&DATABASE_URL, u.clone());
-        }
-        if let Some(l) = g.log_format {
-            let s = match l {
-                LogFormat::Auto => "auto",
-                LogFormat::Text => "text",
-                LogFormat::Json => "json",
-            };
-            f.set(&LOG_FORMAT, s.to_string());
-        }
-        if g.no_progress {
-            f.set(&NO_PROGRESS, "true".to_string());
-        }
-        f
-    }
     pub fn set(&mut self, key: &Key, value: String) {
-        self.0.insert(key.file_key, value);
+        self.values.insert(key.file_key, value);
     }
 }
 
@@ -197,7 +185,7 @@ struct Sources<'a> {
 
 impl Sources<'_> {
     fn raw(&self, key: &Key) -> Option<(String, Origin)> {
-        if let Some(v) = self.flags.0.get(key.file_key) {
+        if let Some(v) = self.flags.values.get(key.file_key) {
             return Some((v.clone(), Origin::Flag));
         }
         if let Some(v) = (self.env)(key.env).filter(|v| !v.is_empty()) {
@@ -303,11 +291,8 @@ fn positive<T: std::str::FromStr + PartialOrd + Default>(s: &str) -> Option<T> {
 
 /// The config file to read: `--config`/`HUNTER_PC_CONFIG` (must exist), else
 /// `/etc/hunter-pc/config.toml`, else `$XDG_CONFIG_HOME/hunter-pc/config.toml`, when they exist.
-fn config_path(
-    global: &GlobalArgs,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Option<PathBuf>> {
-    if let Some(p) = &global.config {
+fn config_path(flags: &Flags, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<PathBuf>> {
+    if let Some(p) = &flags.config {
         return Ok(Some(p.clone()));
     }
     if let Some(p) = env("HUNTER_PC_CONFIG").filter(|v| !v.is_empty()) {
@@ -377,17 +362,13 @@ fn default_token_file(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
 
 impl Settings {
     /// Settings from the real process environment.
-    pub fn load(global: &GlobalArgs, flags: &Flags) -> Result<Settings> {
-        Self::load_with(global, flags, &|k| std::env::var(k).ok())
+    pub fn load(flags: &Flags) -> Result<Settings> {
+        Self::load_with(flags, &|k| std::env::var(k).ok())
     }
 
     /// Settings from an explicit environment (tests).
-    pub fn load_with(
-        global: &GlobalArgs,
-        flags: &Flags,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Settings> {
-        let config_file = config_path(global, env)?;
+    pub fn load_with(flags: &Flags, env: &dyn Fn(&str) -> Option<String>) -> Result<Settings> {
+        let config_file = config_path(flags, env)?;
         let file = match &config_file {
             Some(p) => {
                 let (text, table) = read_config_file(p)?;
@@ -522,6 +503,40 @@ impl Settings {
         })
     }
 
+    /// What sign-in needs.
+    pub fn auth(&self) -> crate::auth::AuthConfig {
+        crate::auth::AuthConfig {
+            client_id: self.client_id.clone(),
+            tenant_id: self.tenant_id.clone(),
+            scope: self.scope.clone(),
+            authority_url: self.authority_url.clone(),
+            token_store: self.token_store,
+            token_file: self.token_file.clone(),
+            http_timeout: Duration::from_secs(self.http_timeout_secs),
+            max_retries: self.max_retries,
+        }
+    }
+
+    /// What the Partner Center client needs.
+    pub fn partner_center(&self) -> crate::partner_center::ClientConfig {
+        crate::partner_center::ClientConfig {
+            api_url: self.api_url.clone(),
+            page_size: self.page_size,
+            request_interval: Duration::from_millis(self.request_interval_ms),
+            max_retries: self.max_retries,
+            http_timeout: Duration::from_secs(self.http_timeout_secs),
+            run_budget: Duration::from_secs(self.run_budget_secs),
+        }
+    }
+
+    /// What the domain scan needs.
+    pub fn scan(&self) -> crate::scan::ScanConfig {
+        crate::scan::ScanConfig {
+            dns_servers: self.dns_servers.clone(),
+            dns_timeout: Duration::from_millis(self.dns_timeout_ms),
+        }
+    }
+
     /// The settings as JSON for `status`, secrets redacted.
     pub fn redacted_json(&self) -> serde_json::Value {
         json!({
@@ -533,7 +548,7 @@ impl Settings {
             "scope": self.scope,
             "authority_url": self.authority_url.as_str(),
             "api_url": self.api_url.as_str(),
-            "token_store": format!("{:?}", self.token_store).to_lowercase(),
+            "token_store": self.token_store.as_str(),
             "token_file": self.token_file.display().to_string(),
             "page_size": self.page_size,
             "request_interval_ms": self.request_interval_ms,
@@ -589,9 +604,7 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Settings::load_with(&GlobalArgs::default(), &flags, &move |k| {
-            env.get(k).cloned()
-        })
+        Settings::load_with(&flags, &move |k| env.get(k).cloned())
     }
 
     #[test]

@@ -5,7 +5,14 @@ use std::io::IsTerminal;
 use sha2::{Digest, Sha256};
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::LogFormat;
+/// The log format on stderr (`HUNTER_PC_LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Text on a terminal, JSON lines otherwise.
+    Auto,
+    Text,
+    Json,
+}
 
 /// Install the global subscriber. `RUST_LOG` (EnvFilter syntax) wins over `-v`/`-q`.
 pub fn init(format: LogFormat, verbose: u8, quiet: u8) {

@@ -1,17 +1,19 @@
-//! The `hunter-pc` binary: parse, set up logging, run the command, map the error to an exit code.
+//! The `hunter-pc` binary: parse, set up logging, run the command, map the error to an exit
+//! code. A closed stdout (`hunter-pc list-referrals | head -1`) is not an error: the process
+//! ends with 0 and prints nothing more.
 
 use std::process::ExitCode;
 
 use clap::Parser;
 use hunter_pc::cli::Cli;
 use hunter_pc::config::Settings;
+use hunter_pc::error::Error;
 use hunter_pc::{commands, logging};
 
 fn main() -> ExitCode {
     // clap prints its own usage errors and exits 2.
     let cli = Cli::parse();
-    let flags = commands::command_flags(&cli);
-    let settings = match Settings::load(&cli.global, &flags) {
+    let settings = match Settings::load(&commands::flags(&cli)) {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
@@ -23,7 +25,11 @@ fn main() -> ExitCode {
 }
 
 /// Every non-zero exit ends stderr with one `error: …` line.
-fn fail(e: &hunter_pc::error::Error) -> ExitCode {
+fn fail(e: &Error) -> ExitCode {
+    if e.is_broken_pipe() {
+        return ExitCode::SUCCESS;
+    }
+    tracing::debug!(error = %e.chain(), "command failed");
     eprintln!("error: {e}");
     ExitCode::from(e.exit_code() as u8)
 }

@@ -2,22 +2,20 @@
 
 use std::io::Write;
 
-/// Write `text` to stdout; a broken pipe ends the process quietly with exit 0.
-pub fn emit(text: &str) {
+use crate::error::{Error, Result};
+
+/// Write `text` to stdout. A closed pipe comes back as an error that
+/// [`Error::is_broken_pipe`] recognises; `main` ends the process normally on it.
+pub fn emit(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    let r = out.write_all(text.as_bytes()).and_then(|_| out.flush());
-    if let Err(e) = r {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
-        eprintln!("error: cannot write to stdout: {e}");
-        std::process::exit(1);
-    }
+    out.write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .map_err(|e| Error::failure(format!("cannot write to stdout: {e}")).with_source(e))
 }
 
 /// Print a JSON value on one line followed by a newline.
-pub fn emit_json(value: &serde_json::Value) {
-    emit(&format!("{value}\n"));
+pub fn emit_json(value: &serde_json::Value) -> Result<()> {
+    emit(&format!("{value}\n"))
 }
 
 /// One column of a text table: its header and its width in characters.

@@ -15,7 +15,6 @@ use hunter_pc::auth::clock::Clock;
 use hunter_pc::auth::microsoft::SignIn;
 use hunter_pc::auth::store::FileStore;
 use hunter_pc::auth::{Session, StoredToken, TokenStore, device};
-use hunter_pc::cli::GlobalArgs;
 use hunter_pc::config::{Flags, Settings};
 use hunter_pc::partner_center::TokenSource;
 use oauth2::{AccessToken, RefreshToken};
@@ -79,10 +78,7 @@ fn settings(standin: &SignInStandIn, token_file: &Path, extra: &[(&str, &str)]) 
     for (k, v) in extra {
         env.insert(k.to_string(), v.to_string());
     }
-    Settings::load_with(&GlobalArgs::default(), &Flags::default(), &|k| {
-        env.get(k).cloned()
-    })
-    .unwrap()
+    Settings::load_with(&Flags::default(), &|k| env.get(k).cloned()).unwrap()
 }
 
 /// A stored sign-in as a past login would have left it.
@@ -591,7 +587,7 @@ fn session_reuses_the_cached_token_until_five_minutes_before_expiry() {
     );
 
     let s = settings(&standin, &file, &[]);
-    let mut session = Session::open(&s).unwrap();
+    let mut session = Session::open(&s.auth()).unwrap();
     assert_eq!(session.account(), Some(ACCOUNT));
     let at = rt().block_on(session.access_token(false)).unwrap();
     assert_eq!(at, seeded_at);
@@ -606,7 +602,7 @@ fn session_reuses_the_cached_token_until_five_minutes_before_expiry() {
         &seeded_rt,
         Some((&seeded_at, chrono::Duration::minutes(4))),
     );
-    let mut session = Session::open(&s).unwrap();
+    let mut session = Session::open(&s.auth()).unwrap();
     let at = rt().block_on(session.access_token(false)).unwrap();
     assert_eq!(Some(at.clone()), standin.latest_access_token());
     assert_ne!(at, seeded_at);
@@ -649,7 +645,7 @@ fn session_open_without_a_stored_token_is_77_and_makes_no_request() {
     let dir = tempfile::tempdir().unwrap();
     let standin = SignInStandIn::start();
     let s = settings(&standin, &dir.path().join("token.json"), &[]);
-    let e = Session::open(&s).unwrap_err();
+    let e = Session::open(&s.auth()).unwrap_err();
     assert_eq!(e.exit_code(), 77);
     assert!(e.message.contains("run `hunter-pc login`"), "{}", e.message);
     assert!(standin.requests().is_empty());
@@ -667,7 +663,7 @@ fn refresh_answered_invalid_grant_with_each_sign_in_code_is_77_with_the_login_hi
             codes: vec![code],
         }]);
         seed(&FileStore::new(&file), &standin.issue_refresh_token(), None);
-        let mut session = Session::open(&settings(&standin, &file, &[])).unwrap();
+        let mut session = Session::open(&settings(&standin, &file, &[]).auth()).unwrap();
         let e = rt().block_on(session.access_token(false)).unwrap_err();
         assert_eq!(e.exit_code(), 77, "{code}: {}", e.message);
         assert!(e.message.contains("run `hunter-pc login`"), "{}", e.message);
@@ -688,7 +684,7 @@ fn refresh_answered_invalid_grant_with_each_sign_in_code_is_77_with_the_login_hi
         codes: vec![1],
     }]);
     seed(&FileStore::new(&file), &standin.issue_refresh_token(), None);
-    let mut session = Session::open(&settings(&standin, &file, &[])).unwrap();
+    let mut session = Session::open(&settings(&standin, &file, &[]).auth()).unwrap();
     assert_eq!(
         rt().block_on(session.access_token(false))
             .unwrap_err()
@@ -705,7 +701,7 @@ fn refresh_transient_failures_are_retried_then_69() {
     standin.default_answer(Answer::Status(503));
     let rt0 = standin.issue_refresh_token();
     seed(&FileStore::new(&file), &rt0, None);
-    let mut session = Session::open(&settings(&standin, &file, &[])).unwrap();
+    let mut session = Session::open(&settings(&standin, &file, &[]).auth()).unwrap();
     let e = rt().block_on(session.access_token(false)).unwrap_err();
     assert_eq!(e.exit_code(), 69, "{}", e.message);
     // The stored token is untouched.
@@ -722,7 +718,7 @@ fn refresh_transient_failures_are_retried_then_69() {
         .default_answer(Answer::Success);
     seed(&FileStore::new(&file), &standin.issue_refresh_token(), None);
     let s = settings(&standin, &file, &[("HUNTER_PC_MAX_RETRIES", "1")]);
-    let mut session = Session::open(&s).unwrap();
+    let mut session = Session::open(&s.auth()).unwrap();
     rt().block_on(session.access_token(false)).unwrap();
     assert_eq!(standin.grants("refresh_token").len(), 2);
 }
@@ -984,13 +980,10 @@ fn refresher_process() {
     ]
     .into_iter()
     .collect();
-    let s = Settings::load_with(&GlobalArgs::default(), &Flags::default(), &|k| {
-        env.get(k).cloned()
-    })
-    .unwrap();
+    let s = Settings::load_with(&Flags::default(), &|k| env.get(k).cloned()).unwrap();
     let runtime = rt();
     for i in 0..n {
-        let mut session = Session::open(&s).unwrap_or_else(|e| panic!("open #{i}: {e}"));
+        let mut session = Session::open(&s.auth()).unwrap_or_else(|e| panic!("open #{i}: {e}"));
         runtime
             .block_on(session.access_token(true))
             .unwrap_or_else(|e| panic!("refresh #{i}: {e}"));
@@ -1145,7 +1138,7 @@ fn keyring_session() {
     let file = default_token_file(&home);
     let s = settings(&standin, &file, &[("HUNTER_PC_TOKEN_STORE", "keyring")]);
     standin.default_answer(Answer::Success);
-    let mut session = Session::open(&s).unwrap();
+    let mut session = Session::open(&s.auth()).unwrap();
     assert_eq!(session.store().name(), "keyring");
     rt().block_on(session.access_token(true)).unwrap();
     let out = run(&["status", "--json"]);

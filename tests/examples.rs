@@ -9,7 +9,6 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
-use hunter_pc::cli::GlobalArgs;
 use hunter_pc::config::{Flags, Settings};
 use hunter_pc::pipeline::extract::{Extracted, extract};
 use hunter_pc::scan::{DomainScan, ScanStatus, Scanner};
@@ -359,7 +358,7 @@ fn every_example_domain_scans_and_scores_as_intended_over_loopback_dns() {
     let zones = Zones::from_dir(&examples_dir().join("zones")).expect("examples/zones loads");
     let dns = DnsServer::start(zones).expect("loopback DNS server");
     let addr = dns.addr().to_string();
-    let settings = Settings::load_with(&GlobalArgs::default(), &Flags::default(), &|k| match k {
+    let settings = Settings::load_with(&Flags::default(), &|k| match k {
         "HUNTER_PC_DNS_SERVERS" => Some(addr.clone()),
         _ => None,
     })
@@ -370,7 +369,7 @@ fn every_example_domain_scans_and_scores_as_intended_over_loopback_dns() {
         .expect("runtime");
     let scans = {
         let _g = rt.enter();
-        let scanner = Scanner::new(&settings).expect("scanner");
+        let scanner = Scanner::new(&settings.scan()).expect("scanner");
         let domains = OUTCOMES.iter().map(|o| o.domain.to_string()).collect();
         rt.block_on(scanner.scan_all(domains, 8, false))
     };

@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use hunter_pc::cli::GlobalArgs;
 use hunter_pc::config::{Direction, Flags, Settings};
 use hunter_pc::error::{Error, Kind, Result};
 use hunter_pc::partner_center::{Client, FetchError, ListQuery, Page, TokenSource};
@@ -75,8 +74,7 @@ impl Rig {
             "HOME" | "XDG_CONFIG_HOME" => Some("/nonexistent/hunter-pc-test".to_string()),
             _ => None,
         };
-        let mut settings = Settings::load_with(&GlobalArgs::default(), &Flags::default(), &env)
-            .expect("default settings");
+        let mut settings = Settings::load_with(&Flags::default(), &env).expect("default settings");
         settings.api_url = Url::parse(&pc.url()).unwrap();
         settings.page_size = 3;
         settings.request_interval_ms = 0;
@@ -103,7 +101,7 @@ impl Rig {
     fn client(&self) -> Client<Tokens, ManualClock> {
         let deadline: Instant = self.clock.at(self.budget);
         Client::with_clock(
-            &self.settings,
+            &self.settings.partner_center(),
             self.tokens.clone(),
             self.clock.clone(),
             deadline,

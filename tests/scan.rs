@@ -5,7 +5,6 @@ mod support;
 
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Int4, Nullable, Text, Timestamptz};
-use hunter_pc::cli::GlobalArgs;
 use hunter_pc::config::{Flags, Settings};
 use hunter_pc::scan::store::{self, ScanPlan};
 use hunter_pc::scan::{DomainScan, ScanStatus, Scanner};
@@ -19,7 +18,7 @@ use support::pg::TestDb;
 fn settings(dns: &DnsServer, timeout_ms: u64) -> Settings {
     let addr = dns.addr().to_string();
     let ms = timeout_ms.to_string();
-    Settings::load_with(&GlobalArgs::default(), &Flags::default(), &|k| match k {
+    Settings::load_with(&Flags::default(), &|k| match k {
         "HUNTER_PC_DNS_SERVERS" => Some(addr.clone()),
         "HUNTER_PC_DNS_TIMEOUT_MS" => Some(ms.clone()),
         _ => None,
@@ -38,7 +37,7 @@ fn runtime() -> tokio::runtime::Runtime {
 fn scan_all(dns: &DnsServer, timeout_ms: u64, domains: &[&str]) -> Vec<DomainScan> {
     let rt = runtime();
     let _g = rt.enter();
-    let scanner = Scanner::new(&settings(dns, timeout_ms)).expect("scanner");
+    let scanner = Scanner::new(&settings(dns, timeout_ms).scan()).expect("scanner");
     let domains = domains.iter().map(|d| d.to_string()).collect();
     rt.block_on(scanner.scan_all(domains, 8, false))
 }

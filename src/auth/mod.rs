@@ -14,9 +14,28 @@ pub mod session;
 pub mod store;
 pub mod token;
 
-use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Duration;
 
-use crate::config::Settings;
+use serde::Serialize;
+use url::Url;
+
+use store::TokenStoreKind;
+
+/// What sign-in needs of the settings.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// The app registration configured (`HUNTER_PC_CLIENT_ID`), if any.
+    pub client_id: Option<String>,
+    pub tenant_id: String,
+    pub scope: String,
+    pub authority_url: Url,
+    pub token_store: TokenStoreKind,
+    pub token_file: PathBuf,
+    /// Per-request timeout of the identity endpoints.
+    pub http_timeout: Duration,
+    pub max_retries: u32,
+}
 
 pub use session::Session;
 pub use store::{Held, Stores, TokenStore};
@@ -33,9 +52,9 @@ pub struct AuthStatus {
 
 /// The sign-in state as stored; reads the stores, makes no network request. `store` is the
 /// store holding the token, or the configured `--token-store` when none does.
-pub fn status(settings: &Settings) -> AuthStatus {
-    let configured = format!("{:?}", settings.token_store).to_lowercase();
-    match Stores::for_settings(settings).load() {
+pub fn status(config: &AuthConfig) -> AuthStatus {
+    let configured = config.token_store.as_str().to_string();
+    match Stores::for_config(config).load() {
         Ok(Some((token, held))) => AuthStatus {
             store: held.name().to_string(),
             account: token.account.clone(),

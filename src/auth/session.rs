@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use crate::config::Settings;
+use crate::auth::AuthConfig;
 use crate::error::{Error, Result};
 use crate::partner_center::TokenSource;
 
@@ -29,14 +29,14 @@ pub struct Session {
 impl Session {
     /// The stored sign-in (77 "run `hunter-pc login`" when there is none). No network request.
     /// The refresh goes to the tenant and app registration the token was issued for.
-    pub fn open(settings: &Settings) -> Result<Session> {
-        let stores = Stores::for_settings(settings);
+    pub fn open(config: &AuthConfig) -> Result<Session> {
+        let stores = Stores::for_config(config);
         let Some((token, held)) = stores.load()? else {
             return Err(Error::no_perm(
                 "not signed in to Microsoft: run `hunter-pc login`",
             ));
         };
-        if let Some(configured) = settings.client_id.as_deref()
+        if let Some(configured) = config.client_id.as_deref()
             && configured != token.client_id
         {
             return Err(Error::no_perm(format!(
@@ -46,16 +46,14 @@ impl Session {
             )));
         }
         let sign_in = SignIn::new(
-            &settings.authority_url,
+            &config.authority_url,
             &token.tenant_id,
             &token.client_id,
-            &settings.scope,
-            Duration::from_secs(settings.http_timeout_secs),
+            &config.scope,
+            config.http_timeout,
         )?;
         // Long enough for another process's refresh with all its retries.
-        let lock_wait = Duration::from_secs(
-            settings.http_timeout_secs * (u64::from(settings.max_retries) + 1) + 60,
-        );
+        let lock_wait = config.http_timeout * (config.max_retries + 1) + Duration::from_secs(60);
         tracing::debug!(store = held.name(), "stored sign-in found");
         Ok(Session {
             sign_in,
@@ -63,7 +61,7 @@ impl Session {
             held,
             token,
             clock: SystemClock::new(),
-            max_retries: settings.max_retries,
+            max_retries: config.max_retries,
             lock_wait,
         })
     }

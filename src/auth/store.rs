@@ -8,11 +8,29 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::cli::TokenStoreKind;
-use crate::config::Settings;
+use crate::auth::AuthConfig;
 use crate::error::{Error, Result};
 
 use super::token::StoredToken;
+
+/// Which store keeps the refresh token (`HUNTER_PC_TOKEN_STORE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenStoreKind {
+    /// The OS keyring when it answers within 3 s, else the file.
+    Auto,
+    Keyring,
+    File,
+}
+
+impl TokenStoreKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenStoreKind::Auto => "auto",
+            TokenStoreKind::Keyring => "keyring",
+            TokenStoreKind::File => "file",
+        }
+    }
+}
 
 /// Every keyring call must answer within this long (a server usually has no keyring at all).
 pub const KEYRING_TIMEOUT: Duration = Duration::from_secs(3);
@@ -348,11 +366,11 @@ pub enum Cleared {
 }
 
 impl Stores {
-    pub fn for_settings(settings: &Settings) -> Stores {
+    pub fn for_config(config: &AuthConfig) -> Stores {
         Stores {
-            kind: settings.token_store,
+            kind: config.token_store,
             keyring: KeyringStore,
-            file: FileStore::new(settings.token_file.clone()),
+            file: FileStore::new(config.token_file.clone()),
         }
     }
 

@@ -96,7 +96,7 @@ pub fn run(ctx: &Ctx, args: ListArgs) -> Result<()> {
     let filters = filters(&args, format)?;
     let mut conn = db::connect_current(ctx.settings.require_database_url()?)?;
     let rows = list(&mut conn, &filters)?;
-    emit(&render(format, &rows)?);
+    emit(&render(format, &rows)?)?;
     Ok(())
 }
 

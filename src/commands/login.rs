@@ -1,26 +1,25 @@
 //! `login` and `logout` (cli.md). Neither ever prints a token or the device code.
 
 use std::io::Read;
-use std::time::Duration;
 
 use chrono::Utc;
 use oauth2::RefreshToken;
 
+use crate::auth::AuthConfig;
 use crate::auth::clock::SystemClock;
 use crate::auth::microsoft::{DeviceAuthorization, SignIn, to_stored, with_retries};
 use crate::auth::store::{Cleared, Held, Stores};
 use crate::auth::{StoredToken, device};
 use crate::cli::LoginArgs;
 use crate::commands::{Ctx, runtime};
-use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::logging::mask;
 
 /// Sign in (device code, or a refresh token on stdin), store the token, say who and where.
 pub fn login(ctx: &Ctx, args: LoginArgs) -> Result<()> {
-    let s = &ctx.settings;
-    let client_id = s.require_client_id()?;
-    let stores = Stores::for_settings(s);
+    let client_id = ctx.settings.require_client_id()?;
+    let s = &ctx.settings.auth();
+    let stores = Stores::for_config(s);
     // A forced keyring that does not answer is known before anyone types a code.
     stores.require_keyring()?;
     let sign_in = SignIn::new(
@@ -28,7 +27,7 @@ pub fn login(ctx: &Ctx, args: LoginArgs) -> Result<()> {
         &s.tenant_id,
         client_id,
         &s.scope,
-        Duration::from_secs(s.http_timeout_secs),
+        s.http_timeout,
     )?;
     let token = if args.refresh_token_stdin {
         let given = read_refresh_token()?;
@@ -77,7 +76,7 @@ fn read_refresh_token() -> Result<RefreshToken> {
 }
 
 /// `--refresh-token-stdin`: redeem the given token once; the rotated one is what is stored.
-async fn redeem(sign_in: &SignIn, given: &RefreshToken, s: &Settings) -> Result<StoredToken> {
+async fn redeem(sign_in: &SignIn, given: &RefreshToken, s: &AuthConfig) -> Result<StoredToken> {
     let clock = SystemClock::new();
     let answer = with_retries(&clock, s.max_retries, "redeeming the refresh token", || {
         sign_in.refresh(given)
@@ -96,7 +95,7 @@ async fn redeem(sign_in: &SignIn, given: &RefreshToken, s: &Settings) -> Result<
 }
 
 /// The device-code flow: show Microsoft's message, poll until done.
-async fn device_login(sign_in: &SignIn, s: &Settings) -> Result<StoredToken> {
+async fn device_login(sign_in: &SignIn, s: &AuthConfig) -> Result<StoredToken> {
     let clock = SystemClock::new();
     let device = device::start(sign_in, &clock, s.max_retries).await?;
     show_instructions(&device);
@@ -123,7 +122,7 @@ fn show_instructions(device: &DeviceAuthorization) {
 
 /// Remove the token from every store; say which held one. Exit 0 even when none did.
 pub fn logout(ctx: &Ctx) -> Result<()> {
-    let stores = Stores::for_settings(&ctx.settings);
+    let stores = Stores::for_config(&ctx.settings.auth());
     let results = stores.clear_all()?;
     let mut removed = Vec::new();
     let mut unreachable = String::new();

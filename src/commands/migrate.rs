@@ -14,7 +14,7 @@ pub fn run(ctx: &Ctx, cmd: MigrateCommand) -> Result<()> {
     match cmd {
         MigrateCommand::Status(a) => {
             if a.json {
-                emit_json(&json!({"applied": state.applied, "pending": state.pending}));
+                emit_json(&json!({"applied": state.applied, "pending": state.pending}))?;
             } else {
                 let mut out = String::new();
                 for m in db::known_migrations() {
@@ -31,7 +31,7 @@ pub fn run(ctx: &Ctx, cmd: MigrateCommand) -> Result<()> {
                         "unknown"
                     ));
                 }
-                emit(&out);
+                emit(&out)?;
             }
             state.require_known()
         }
@@ -44,7 +44,7 @@ pub fn run(ctx: &Ctx, cmd: MigrateCommand) -> Result<()> {
                     .iter()
                     .filter(|v| to.as_ref().is_none_or(|t| *v <= t))
                     .collect();
-                emit(&plan_text("would apply", &plan));
+                emit(&plan_text("would apply", &plan))?;
                 return Ok(());
             }
             let done = db::migrate_up(&mut conn, to.as_deref())?;
@@ -61,7 +61,7 @@ pub fn run(ctx: &Ctx, cmd: MigrateCommand) -> Result<()> {
             let to = to.as_deref().map(db::resolve_version).transpose()?;
             let plan = db::down_plan(&state, steps, to.as_deref(), all);
             if dry_run {
-                emit(&plan_text("would revert", &plan.iter().collect::<Vec<_>>()));
+                emit(&plan_text("would revert", &plan.iter().collect::<Vec<_>>()))?;
                 return Ok(());
             }
             db::migrate_down(&mut conn, &plan)?;

@@ -12,7 +12,7 @@ pub mod sync;
 use std::io::IsTerminal;
 
 use crate::cli::{Cli, Command};
-use crate::config::{Flags, Settings};
+use crate::config::{self, Flags, Settings};
 use crate::error::{Error, Result};
 
 /// What every command gets: the settings in effect and whether it may draw progress bars.
@@ -27,23 +27,32 @@ impl Ctx {
     }
 }
 
-/// Command-specific flags that are also settings (cli.md: flag > env > file > default).
-pub fn command_flags(cli: &Cli) -> Flags {
-    let mut flags = Flags::from_global(&cli.global);
+/// The command line's settings (cli.md: flag > env > file > default): the global options and
+/// the command options that are also settings (e.g. `login --tenant`).
+pub fn flags(cli: &Cli) -> Flags {
+    let g = &cli.global;
+    let mut flags = Flags {
+        config: g.config.clone(),
+        ..Flags::default()
+    };
+    if let Some(u) = &g.database_url {
+        flags.set(&config::DATABASE_URL, u.clone());
+    }
+    if let Some(l) = &g.log_format {
+        flags.set(&config::LOG_FORMAT, l.clone());
+    }
+    if g.no_progress {
+        flags.set(&config::NO_PROGRESS, "true".to_string());
+    }
     if let Command::Login(a) = &cli.command {
         if let Some(t) = &a.tenant {
-            flags.set(&crate::config::TENANT_ID, t.clone());
+            flags.set(&config::TENANT_ID, t.clone());
         }
         if let Some(c) = &a.client_id {
-            flags.set(&crate::config::CLIENT_ID, c.clone());
+            flags.set(&config::CLIENT_ID, c.clone());
         }
-        if let Some(s) = a.token_store {
-            let s = match s {
-                crate::cli::TokenStoreKind::Auto => "auto",
-                crate::cli::TokenStoreKind::Keyring => "keyring",
-                crate::cli::TokenStoreKind::File => "file",
-            };
-            flags.set(&crate::config::TOKEN_STORE, s.to_string());
+        if let Some(s) = &a.token_store {
+            flags.set(&config::TOKEN_STORE, s.clone());
         }
     }
     flags

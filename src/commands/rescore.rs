@@ -40,9 +40,9 @@ pub fn run(ctx: &Ctx, args: RescoreArgs) -> Result<()> {
         "rescore finished"
     );
     if args.json {
-        emit_json(&summary_json(&summary, duration_ms, args.dry_run));
+        emit_json(&summary_json(&summary, duration_ms, args.dry_run))?;
     } else {
-        emit(&summary_table(&summary, duration_ms, args.dry_run));
+        emit(&summary_table(&summary, duration_ms, args.dry_run))?;
     }
     Ok(())
 }

@@ -36,7 +36,7 @@ pub fn run(ctx: &Ctx, args: ScanArgs) -> Result<()> {
     let rt = crate::commands::runtime()?;
     let scans = {
         let _in_runtime = rt.enter();
-        let scanner = Scanner::new(&ctx.settings)?;
+        let scanner = Scanner::new(&ctx.settings.scan())?;
         rt.block_on(scanner.scan_all(
             domains.clone(),
             ctx.settings.scan_concurrency,
@@ -68,10 +68,10 @@ pub fn run(ctx: &Ctx, args: ScanArgs) -> Result<()> {
             .iter()
             .map(|s| json_row(s, stamps.get(&s.domain), scanned_at))
             .collect();
-        output::emit_json(&Value::Array(rows));
+        output::emit_json(&Value::Array(rows))?;
     } else {
         let stored: HashSet<&String> = stamps.keys().collect();
-        output::emit(&text_table(&scans, &stored));
+        output::emit(&text_table(&scans, &stored))?;
     }
     Ok(())
 }

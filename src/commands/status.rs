@@ -27,7 +27,7 @@ fn json_query(conn: &mut PgConnection, sql: &str) -> Result<Value> {
 
 pub fn run(ctx: &Ctx, as_json: bool) -> Result<()> {
     let s = &ctx.settings;
-    let auth = crate::auth::status(s);
+    let auth = crate::auth::status(&s.auth());
     let mut report = json!({
         "config": s.redacted_json(),
         "database": {"reachable": false, "applied": [], "pending": []},
@@ -83,9 +83,9 @@ pub fn run(ctx: &Ctx, as_json: bool) -> Result<()> {
         ));
     }
     if as_json {
-        crate::output::emit_json(&report);
+        crate::output::emit_json(&report)?;
     } else {
-        emit(&render_text(&report));
+        emit(&render_text(&report))?;
     }
     match verdict {
         Some(e) => Err(e),

@@ -36,7 +36,7 @@ pub fn run(ctx: &Ctx, args: SyncArgs) -> Result<()> {
                 RunStatus::Disabled,
                 args.dry_run,
                 args.force,
-            ))?);
+            ))?)?;
         }
         return Ok(());
     }
@@ -109,7 +109,7 @@ fn run_api(ctx: &Ctx, args: &SyncArgs) -> Result<()> {
         );
         return run.end(RunStatus::Skipped, None);
     }
-    let session = match Session::open(s) {
+    let session = match Session::open(&s.auth()) {
         Ok(session) => session,
         Err(e) => return run.end(RunStatus::Failed, Some(e)),
     };
@@ -121,7 +121,7 @@ fn run_api(ctx: &Ctx, args: &SyncArgs) -> Result<()> {
             .map(|(t, _)| t - chrono::Duration::seconds(s.lookback_secs as i64))
     };
     let deadline = run.started + std::time::Duration::from_secs(s.run_budget_secs);
-    let mut client = Client::new(s, session, deadline)?;
+    let mut client = Client::new(&s.partner_center(), session, deadline)?;
     client.start(ListQuery {
         direction: s.direction,
         updated_since: since,
@@ -384,7 +384,7 @@ impl<'a> Run<'a> {
             if !plan.to_scan.is_empty() {
                 let rt = super::runtime()?;
                 let _in_runtime = rt.enter();
-                let scanner = Scanner::new(s)?;
+                let scanner = Scanner::new(&s.scan())?;
                 let scans = rt.block_on(scanner.scan_all(
                     plan.to_scan,
                     s.scan_concurrency,
@@ -478,14 +478,15 @@ impl<'a> Run<'a> {
             forced = s.forced,
             "sync finished"
         );
-        if self.args.json {
-            emit_json(&serde_json::to_value(s)?);
+        let printed = if self.args.json {
+            emit_json(&serde_json::to_value(s)?)
         } else {
-            emit(&s.table());
-        }
+            emit(&s.table())
+        };
+        // The run's own error decides the exit; a closed stdout only matters without one.
         match error {
             Some(e) => Err(e),
-            None => Ok(()),
+            None => printed,
         }
     }
 }

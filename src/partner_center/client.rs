@@ -18,7 +18,7 @@ use super::TokenSource;
 use super::body::{error_code, error_summary, parse_page};
 use super::clock::{Clock, SystemClock};
 use super::retry::{Verdict, backoff, random_jitter, retry_after, verdict};
-use crate::config::{Direction, Settings};
+use crate::config::Direction;
 use crate::error::{Error, Kind};
 
 /// The list endpoint, below the configured API URL.
@@ -159,17 +159,33 @@ pub struct Client<T: TokenSource, C: Clock = SystemClock> {
     stats: Stats,
 }
 
+/// What the Partner Center client needs of the settings.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub api_url: Url,
+    /// `$top` per page.
+    pub page_size: u32,
+    /// The least time between two requests.
+    pub request_interval: Duration,
+    /// Retries per request after the first attempt.
+    pub max_retries: u32,
+    /// Per-request timeout.
+    pub http_timeout: Duration,
+    /// The run's whole budget (for the messages that name it).
+    pub run_budget: Duration,
+}
+
 impl<T: TokenSource> Client<T, SystemClock> {
     /// A client on real time. `deadline` is the end of the run budget.
-    pub fn new(settings: &Settings, tokens: T, deadline: Instant) -> crate::error::Result<Self> {
-        Client::with_clock(settings, tokens, SystemClock, deadline)
+    pub fn new(config: &ClientConfig, tokens: T, deadline: Instant) -> crate::error::Result<Self> {
+        Client::with_clock(config, tokens, SystemClock, deadline)
     }
 }
 
 impl<T: TokenSource, C: Clock> Client<T, C> {
     /// A client on the given clock; `deadline` is an instant of that clock.
     pub fn with_clock(
-        settings: &Settings,
+        config: &ClientConfig,
         tokens: T,
         clock: C,
         deadline: Instant,
@@ -179,20 +195,20 @@ impl<T: TokenSource, C: Clock> Client<T, C> {
             .user_agent(concat!("hunter-pc/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::failure(format!("cannot set up the HTTP client: {e}")))?;
-        let api = settings.api_url.clone();
+        let api = config.api_url.clone();
         let referrals_url = referrals_url(&api)?;
         Ok(Client {
             http,
             tokens,
             clock,
             deadline,
-            run_budget: Duration::from_secs(settings.run_budget_secs),
+            run_budget: config.run_budget,
             api,
             referrals_url,
-            page_size: settings.page_size,
-            interval: Duration::from_millis(settings.request_interval_ms),
-            max_retries: settings.max_retries,
-            timeout: Duration::from_secs(settings.http_timeout_secs),
+            page_size: config.page_size,
+            interval: config.request_interval,
+            max_retries: config.max_retries,
+            timeout: config.http_timeout,
             correlation_id: Uuid::new_v4(),
             cursor: Cursor::Idle,
             ordered: true,

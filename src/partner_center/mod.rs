@@ -12,7 +12,9 @@ use std::future::Future;
 
 use crate::error::Result;
 
-pub use client::{Client, FetchError, ListQuery, Page, Stats, odata_datetime, odata_filter};
+pub use client::{
+    Client, ClientConfig, FetchError, ListQuery, Page, Stats, odata_datetime, odata_filter,
+};
 pub use clock::{Clock, SystemClock};
 
 /// Where the client gets its bearer token. The sign-in module implements it; `force_refresh`

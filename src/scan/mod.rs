@@ -19,7 +19,6 @@ use serde::Serialize;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::config::Settings;
 use crate::error::Result;
 use resolver::{Answer, Resolver};
 
@@ -174,6 +173,15 @@ pub fn assess(domain: &str, answers: Answers) -> DomainScan {
     }
 }
 
+/// What the domain scan needs of the settings.
+#[derive(Debug, Clone)]
+pub struct ScanConfig {
+    /// `None`: the system's name servers.
+    pub dns_servers: Option<Vec<std::net::SocketAddr>>,
+    /// The time budget of one question.
+    pub dns_timeout: Duration,
+}
+
 /// Scans domains over one resolver. Cheap to clone (the resolver is shared).
 #[derive(Clone)]
 pub struct Scanner {
@@ -181,12 +189,11 @@ pub struct Scanner {
 }
 
 impl Scanner {
-    /// A scanner asking `settings.dns_servers` (or the system's name servers), each question
-    /// within `settings.dns_timeout_ms`.
-    pub fn new(settings: &Settings) -> Result<Scanner> {
-        let budget = Duration::from_millis(settings.dns_timeout_ms);
+    /// A scanner asking `config.dns_servers` (or the system's name servers), each question
+    /// within `config.dns_timeout`.
+    pub fn new(config: &ScanConfig) -> Result<Scanner> {
         Ok(Scanner {
-            resolver: Resolver::new(settings.dns_servers.as_deref(), budget)?,
+            resolver: Resolver::new(config.dns_servers.as_deref(), config.dns_timeout)?,
         })
     }
 
