@@ -488,19 +488,12 @@ impl Settings {
 
     /// The database URL, or the configuration error that says how to give one.
     pub fn require_database_url(&self) -> Result<&str> {
-        self.database_url.as_deref().ok_or_else(|| {
-            Error::config("no database configured: set DATABASE_URL or pass --database-url URL")
-        })
+        self.database_url.as_deref().ok_or_else(no_database_url)
     }
 
     /// The client id, or the configuration error that says how to give one.
     pub fn require_client_id(&self) -> Result<&str> {
-        self.client_id.as_deref().ok_or_else(|| {
-            Error::config(
-                "no client id configured: set HUNTER_PC_CLIENT_ID (the Entra app registration's \
-                 application id) or pass --client-id",
-            )
-        })
+        self.client_id.as_deref().ok_or_else(no_client_id)
     }
 
     /// What sign-in needs.
@@ -537,6 +530,14 @@ impl Settings {
         }
     }
 
+    /// The scoring numbers.
+    pub fn score(&self) -> crate::score::ScoreConfig {
+        crate::score::ScoreConfig {
+            cosell_bonus: self.cosell_bonus,
+            azure_tenant_score: self.azure_tenant_score,
+        }
+    }
+
     /// The settings as JSON for `status`, secrets redacted.
     pub fn redacted_json(&self) -> serde_json::Value {
         json!({
@@ -566,6 +567,19 @@ impl Settings {
             "azure_tenant_score": self.azure_tenant_score,
         })
     }
+}
+
+/// The configuration error for a missing database URL.
+pub fn no_database_url() -> Error {
+    Error::config("no database configured: set DATABASE_URL or pass --database-url URL")
+}
+
+/// The configuration error for a missing client id.
+pub fn no_client_id() -> Error {
+    Error::config(
+        "no client id configured: set HUNTER_PC_CLIENT_ID (the Entra app registration's \
+         application id) or pass --client-id",
+    )
 }
 
 /// A connection URL with its password replaced by `***` (also in `?password=`).

@@ -24,7 +24,11 @@ CREATE TABLE sync_runs (
     scored                        INTEGER NOT NULL DEFAULT 0,
     pages                         INTEGER NOT NULL DEFAULT 0,
     duration_ms                   BIGINT NOT NULL DEFAULT 0,
-    errors                        JSONB NOT NULL DEFAULT '{}'
+    errors                        JSONB NOT NULL DEFAULT '{}',
+    -- The run itself: its exit code, the message of its final `error:` line, the machine.
+    exit_code                     INTEGER,
+    error                         TEXT,
+    host                          TEXT
 );
 CREATE INDEX sync_runs_started_at_idx ON sync_runs (started_at);
 

@@ -86,14 +86,7 @@ pub fn given_domain(given: &str) -> Result<String> {
     })
 }
 
-/// A Tokio runtime for the commands that do network I/O (built per command, so that `--help`
-/// and the database-only commands start no threads).
-pub fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::failure(format!("cannot start the async runtime: {e}")))
-}
+pub use crate::ops::runtime;
 
 #[cfg(test)]
 mod tests {

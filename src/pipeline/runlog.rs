@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Integer, Jsonb, Text};
+use diesel::sql_types::{BigInt, Bool, Integer, Jsonb, Nullable, Text};
 use serde::Serialize;
 
 use crate::error::Result;
@@ -21,6 +21,8 @@ pub enum RunStatus {
     Disabled,
     Locked,
     Incomplete,
+    /// Stopped by SIGTERM or SIGINT.
+    Interrupted,
 }
 
 impl RunStatus {
@@ -34,6 +36,7 @@ impl RunStatus {
             RunStatus::Disabled => "disabled",
             RunStatus::Locked => "locked",
             RunStatus::Incomplete => "incomplete",
+            RunStatus::Interrupted => "interrupted",
         }
     }
 }
@@ -178,22 +181,35 @@ pub fn start(
     direction: &str,
 ) -> Result<i64> {
     Ok(diesel::sql_query(
-        "INSERT INTO sync_runs (status, source, forced, dry_run, direction) \
-         VALUES ('running', $1, $2, $3, $4) RETURNING id",
+        "INSERT INTO sync_runs (status, source, forced, dry_run, direction, host) \
+         VALUES ('running', $1, $2, $3, $4, $5) RETURNING id",
     )
     .bind::<Text, _>(source)
     .bind::<Bool, _>(forced)
     .bind::<Bool, _>(dry_run)
     .bind::<Text, _>(direction)
+    .bind::<Nullable<Text>, _>(hostname())
     .get_result::<Id>(conn)?
     .id)
 }
 
-/// Record how the run ended, with its counts and per-referral errors.
+/// This machine's name, for `sync_runs.host` (which of two hosts ran a sync).
+pub fn hostname() -> Option<String> {
+    ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .iter()
+        .find_map(|p| std::fs::read_to_string(p).ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+}
+
+/// Record how the run ended: its counts, per-referral errors, exit code and the message of
+/// its final `error:` line (none for exit 0).
 pub fn finish(
     conn: &mut PgConnection,
     s: &Summary,
     errors: &BTreeMap<String, String>,
+    exit_code: i32,
+    error: Option<&str>,
 ) -> Result<()> {
     let Some(id) = s.run_id else { return Ok(()) };
     let n = |v: i64| i32::try_from(v).unwrap_or(i32::MAX);
@@ -202,7 +218,8 @@ pub fn finish(
          updated = $5, unchanged = $6, skipped = $7, failed = $8, unlinked = $9, \
          companies_created = $10, companies_updated = $11, raw_leads_inserted = $12, \
          scans_ok = $13, scans_failed = $14, scans_skipped_already_scanned = $15, scored = $16, \
-         pages = $17, duration_ms = $18, errors = $19 WHERE id = $1",
+         pages = $17, duration_ms = $18, errors = $19, exit_code = $20, error = $21 \
+         WHERE id = $1",
     )
     .bind::<BigInt, _>(id)
     .bind::<Text, _>(s.status.as_str())
@@ -223,6 +240,21 @@ pub fn finish(
     .bind::<Integer, _>(n(s.pages))
     .bind::<BigInt, _>(s.duration_ms)
     .bind::<Jsonb, _>(serde_json::to_value(errors)?)
+    .bind::<Integer, _>(exit_code)
+    .bind::<Nullable<Text>, _>(error)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// A run whose process is ending without having recorded its outcome (a panic): `failed`.
+pub fn fail_unfinished(conn: &mut PgConnection, id: i64, why: &str, exit_code: i32) -> Result<()> {
+    diesel::sql_query(
+        "UPDATE sync_runs SET finished_at = now(), status = 'failed', exit_code = $2, error = $3 \
+         WHERE id = $1 AND finished_at IS NULL",
+    )
+    .bind::<BigInt, _>(id)
+    .bind::<Integer, _>(exit_code)
+    .bind::<Text, _>(why)
     .execute(conn)?;
     Ok(())
 }
@@ -232,7 +264,8 @@ pub fn finish(
 pub fn close_abandoned(conn: &mut PgConnection, current: i64) -> Result<usize> {
     Ok(diesel::sql_query(
         "UPDATE sync_runs SET status = 'failed', \
-           errors = errors || '{\"run\": \"the process ended before the run finished\"}'::jsonb \
+           errors = errors || '{\"run\": \"the process ended before the run finished\"}'::jsonb, \
+           error = coalesce(error, 'the process ended before the run finished') \
          WHERE status = 'running' AND id < $1",
     )
     .bind::<BigInt, _>(current)

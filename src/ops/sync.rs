@@ -1,0 +1,666 @@
+//! One sync, as a library operation: fetch → categorise → extract domain → record → upsert
+//! company → scan → score (pipeline.md's order, in the README's words under "What a sync
+//! does").
+//!
+//! The order of a run: configuration, the database and its migrations, the run record (its own
+//! session, which takes the advisory lock and writes the `sync_runs` row), then the input, the
+//! pages, the scans and the scores. From the moment the run record exists it is finished on
+//! every path: the body returns its outcome or its error to [`finish`], and a [`RunRecord`]
+//! dropped unfinished (a panic) records itself `failed` with the reason.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
+
+use diesel::PgConnection;
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::auth::{AuthConfig, Session};
+use crate::config::Direction;
+use crate::db::{self, LockSession};
+use crate::error::{Error, Kind, Result};
+use crate::ops::Stop;
+use crate::partner_center::{Client, ClientConfig, ListQuery, Stats};
+use crate::pipeline::cursor;
+use crate::pipeline::ingest::{Ingest, IngestOptions, Item, prepare};
+use crate::pipeline::runlog::{self, RunStatus, Summary};
+use crate::pipeline::source::{self, Entry};
+use crate::pipeline::writers::Writers;
+use crate::scan::{self, ScanConfig, Scanner};
+use crate::score::ScoreConfig;
+
+/// Where the referrals come from.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// The Partner Center Referrals API.
+    Api(ApiInput),
+    /// A file (`-`: stdin): a JSON array, an API page, or newline-delimited JSON.
+    File(PathBuf),
+}
+
+/// What an API sync needs beyond the common options.
+#[derive(Debug, Clone)]
+pub struct ApiInput {
+    pub client: ClientConfig,
+    pub auth: AuthConfig,
+    /// Overlap re-read behind the incremental cursor.
+    pub lookback: Duration,
+    /// An API sync this soon after the last `ok`/`partial` one is skipped (unless forced).
+    pub min_interval_secs: u64,
+}
+
+/// Everything one sync needs to know.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    pub database_url: Option<String>,
+    pub input: Input,
+    /// The feature flag: an API sync does nothing while it is off (a file import is not gated).
+    pub enabled: bool,
+    pub force: bool,
+    pub dry_run: bool,
+    pub no_scan: bool,
+    pub rescan: bool,
+    pub direction: Direction,
+    /// Referrals per page of a file (an API page is what the service sends).
+    pub page_size: usize,
+    pub run_budget: Duration,
+    pub scan: ScanConfig,
+    pub scan_concurrency: usize,
+    pub scan_retry_secs: u64,
+    pub score: ScoreConfig,
+    /// Draw progress bars on stderr.
+    pub progress: bool,
+    pub stop: Stop,
+}
+
+/// How a sync ended.
+#[derive(Debug)]
+pub struct SyncReport {
+    /// The summary to print: none when the run stopped before it began (no database, pending
+    /// migrations), in which case there is also no `sync_runs` row.
+    pub summary: Option<Summary>,
+    /// One line for the operator when the run did nothing on purpose (disabled, skipped).
+    pub notice: Option<String>,
+    /// The error that decides the exit code (none: exit 0).
+    pub error: Option<Error>,
+}
+
+impl SyncReport {
+    fn before_run(error: Error) -> SyncReport {
+        SyncReport {
+            summary: None,
+            notice: None,
+            error: Some(error),
+        }
+    }
+}
+
+/// Run one sync to its end. Never returns early without recording the run, once it began.
+pub fn run(opts: &SyncOptions) -> SyncReport {
+    let api = matches!(opts.input, Input::Api(_));
+    if api && !opts.enabled {
+        // Before the database or the network: a disabled timer run needs nothing.
+        return SyncReport {
+            summary: Some(Summary::new(
+                None,
+                RunStatus::Disabled,
+                opts.dry_run,
+                opts.force,
+            )),
+            notice: Some(
+                "hunter-pc sync: disabled (HUNTER_PC_ENABLED is false); nothing to do".into(),
+            ),
+            error: None,
+        };
+    }
+    let (url, mut data) = match open(opts) {
+        Ok(open) => open,
+        Err(e) => return SyncReport::before_run(e),
+    };
+    let record = match RunRecord::begin(&url, opts) {
+        Ok(r) => r,
+        Err(e) => return SyncReport::before_run(e),
+    };
+    let mut run = Run {
+        opts,
+        url,
+        record,
+        ingest: Ingest::new(IngestOptions {
+            direction: opts.direction,
+            force: opts.force,
+        }),
+        notice: None,
+        scans: ScanCounts::default(),
+        scored: 0,
+        started: Instant::now(),
+    };
+    let outcome = run.body(&mut data);
+    finish(run, outcome)
+}
+
+/// Configuration, then the database: a run that stops here writes no run row.
+fn open(opts: &SyncOptions) -> Result<(String, PgConnection)> {
+    let url = opts
+        .database_url
+        .clone()
+        .ok_or_else(crate::config::no_database_url)?;
+    if let Input::Api(api) = &opts.input {
+        api.auth
+            .client_id
+            .as_deref()
+            .ok_or_else(crate::config::no_client_id)?;
+    }
+    let mut data = db::connect(&url)?;
+    db::migration_state(&mut data)?.require_current()?;
+    db::for_page_writes(&mut data)?;
+    Ok((url, data))
+}
+
+/// How the body of a run ended when it did not fail.
+enum Outcome {
+    /// Every page read and written (the status is `ok` or `partial` by the failed count).
+    Done,
+    /// Another sync holds the lock: nothing done.
+    Locked,
+    /// Too soon after the last API sync: nothing done.
+    Skipped,
+}
+
+#[derive(Debug, Default)]
+struct ScanCounts {
+    ok: i64,
+    failed: i64,
+    skipped_already_scanned: i64,
+}
+
+/// One run in progress.
+struct Run<'a> {
+    opts: &'a SyncOptions,
+    url: String,
+    record: RunRecord,
+    ingest: Ingest,
+    notice: Option<String>,
+    scans: ScanCounts,
+    scored: i64,
+    started: Instant,
+}
+
+impl Run<'_> {
+    fn body(&mut self, data: &mut PgConnection) -> Result<Outcome> {
+        if !self.record.take_lock()? {
+            return Ok(Outcome::Locked);
+        }
+        match &self.opts.input {
+            Input::File(path) => self.file(data, path)?,
+            Input::Api(api) => {
+                if !self.opts.force
+                    && let Some(at) =
+                        cursor::recent_api_run(self.record.conn(), api.min_interval_secs)?
+                {
+                    self.notice = Some(format!(
+                        "hunter-pc sync: skipped: the last sync started at {at}, less than \
+                         HUNTER_PC_MIN_SYNC_INTERVAL_SECS ({}s) ago; use --force to run now",
+                        api.min_interval_secs
+                    ));
+                    return Ok(Outcome::Skipped);
+                }
+                self.api(data, api)?
+            }
+        }
+        tracing::debug!(elapsed_ms = ms(self.started), "pages written");
+        if self.opts.stop.requested() {
+            return Err(Stop::error());
+        }
+        self.after_pages(data)?;
+        Ok(Outcome::Done)
+    }
+
+    /// A file: read and checked whole (65/66 before anything is written), then its pages.
+    fn file(&mut self, data: &mut PgConnection, path: &std::path::Path) -> Result<()> {
+        let bytes = source::read_input(path).map_err(|e| self.record.input_failed(e))?;
+        let entries = source::parse_entries(&bytes, &path.display().to_string())
+            .map_err(|e| self.record.input_failed(e))?;
+        tracing::debug!(
+            entries = entries.len(),
+            elapsed_ms = ms(self.started),
+            "input read"
+        );
+        self.file_pages(data, entries)
+    }
+
+    /// Every page of a file, in batches of the page size; one transaction each, or one for the
+    /// whole run (rolled back) when dry. A second thread prepares page k+1 while page k is
+    /// written (the channel holds one page).
+    fn file_pages(&mut self, data: &mut PgConnection, entries: Vec<Entry>) -> Result<()> {
+        let page_size = self.opts.page_size.max(1);
+        let bar = self.progress(entries.len() as u64, "importing");
+        let dry = self.opts.dry_run;
+        if dry {
+            AnsiTransactionManager::begin_transaction(data)?;
+        }
+        let (tx, pages) = std::sync::mpsc::sync_channel::<Vec<Item>>(1);
+        let result = std::thread::scope(|scope| {
+            let preparing = std::thread::Builder::new().name("prepare".into());
+            preparing.spawn_scoped(scope, move || {
+                let mut it = entries.into_iter();
+                loop {
+                    let page: Vec<Entry> = it.by_ref().take(page_size).collect();
+                    // Stops at the end, or when the writes stopped (receiver gone).
+                    if page.is_empty() || tx.send(prepare(page)).is_err() {
+                        break;
+                    }
+                }
+            })?;
+            let mut writers = self.writers();
+            // `pages` moves into the loop: on an error it is dropped, which stops the sender.
+            for page in pages {
+                if self.opts.stop.requested() {
+                    break;
+                }
+                let n = page.len() as u64;
+                writers.page(&mut self.ingest, data, page, None)?;
+                bar.inc(n);
+            }
+            writers.finish(&mut self.ingest)
+        });
+        bar.finish_and_clear();
+        if dry {
+            AnsiTransactionManager::rollback_transaction(data)?;
+        }
+        result
+    }
+
+    /// The API: token, then pages, each committed with its cursor.
+    fn api(&mut self, data: &mut PgConnection, api: &ApiInput) -> Result<()> {
+        let opts = self.opts;
+        let session = Session::open(&api.auth)?;
+        let stream = cursor::stream(opts.direction);
+        let since = if opts.force {
+            None
+        } else {
+            cursor::read(data, &stream)?
+                .map(|(t, _)| t - chrono::Duration::from_std(api.lookback).unwrap_or_default())
+        };
+        let deadline = self.started + opts.run_budget;
+        let mut client = Client::new(&api.client, session, deadline)?;
+        client.start(ListQuery {
+            direction: opts.direction,
+            updated_since: since,
+        });
+        if opts.dry_run {
+            AnsiTransactionManager::begin_transaction(data)?;
+        }
+        let (pages, reader) = read_ahead(client);
+        let mut writers = self.writers();
+        let mut ordered = true;
+        let mut read = loop {
+            if opts.stop.requested() {
+                break Ok(());
+            }
+            let page = match pages.recv() {
+                Ok(Ok(Some(page))) => page,
+                Ok(Ok(None)) => break Ok(()),
+                Ok(Err(e)) => break Err(e),
+                Err(_) => {
+                    break Err(Error::failure(
+                        "the Partner Center reader stopped unexpectedly",
+                    ));
+                }
+            };
+            ordered &= page.ordered;
+            // On an ordered read the cursor moves with each page, in its transaction.
+            let stream = (page.ordered && !opts.dry_run).then_some(stream.as_str());
+            if let Err(e) = writers.page(&mut self.ingest, data, page.items, stream) {
+                break Err(e);
+            }
+        };
+        drop(pages);
+        // Every page handed out is counted (and committed, or rolled back after an error).
+        let written = writers.finish(&mut self.ingest);
+        read = read.and(written);
+        // An unordered read (the 400 fallback) moves the cursor once, after the last page of a
+        // read that went to its end.
+        if read.is_ok()
+            && !ordered
+            && !opts.dry_run
+            && !opts.stop.requested()
+            && let Some(newest) = self.ingest.run_newest.clone()
+        {
+            read = cursor::advance(data, &stream, &newest);
+        }
+        if opts.dry_run {
+            AnsiTransactionManager::rollback_transaction(data)?;
+        }
+        if read.is_ok()
+            && !opts.stop.requested()
+            && let Ok(stats) = reader.join()
+        {
+            tracing::debug!(
+                requests = stats.requests,
+                retries = stats.retries,
+                token_refreshes = stats.token_refreshes,
+                bytes = stats.bytes,
+                waited_ms = stats.waited.as_millis() as u64,
+                "Partner Center read done"
+            );
+        }
+        read
+    }
+
+    /// Two page writers of their own, or the run's connection for a dry run (one transaction).
+    fn writers(&self) -> Writers {
+        if self.opts.dry_run {
+            Writers::sequential()
+        } else {
+            Writers::parallel(&self.url)
+        }
+    }
+
+    fn progress(&self, len: u64, what: &str) -> ProgressBar {
+        if !self.opts.progress {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} ({per_sec})") {
+            bar.set_style(style);
+        }
+        bar.set_message(what.to_string());
+        bar
+    }
+
+    /// After the pages: scan the domains that need them (§6: touched ones without a completed
+    /// scan, and untouched ones whose scan is missing or failed), then score every company the
+    /// run touched or scanned (§8). Nothing of this in a dry run; no scans with `--no-scan`.
+    fn after_pages(&mut self, data: &mut PgConnection) -> Result<()> {
+        let opts = self.opts;
+        if opts.dry_run {
+            return Ok(());
+        }
+        db::after_page_writes(data)?;
+        let touched: Vec<String> = self.ingest.touched.iter().cloned().collect();
+        let mut to_score: BTreeSet<String> = self.ingest.touched.clone();
+        if !opts.no_scan {
+            let plan = scan::store::plan(data, &touched, opts.rescan, opts.scan_retry_secs)?;
+            self.scans.skipped_already_scanned = plan.skipped_already_scanned as i64;
+            if !plan.to_scan.is_empty() {
+                let rt = crate::ops::runtime()?;
+                let _in_runtime = rt.enter();
+                let scanner = Scanner::new(&opts.scan)?;
+                let scans = rt.block_on(scanner.scan_all(
+                    plan.to_scan,
+                    opts.scan_concurrency,
+                    opts.progress,
+                ));
+                scan::store::store(data, &scans)?;
+                for scan in &scans {
+                    if scan.status.is_completed() {
+                        self.scans.ok += 1;
+                    } else {
+                        self.scans.failed += 1;
+                        tracing::warn!(
+                            domain = %scan.domain,
+                            error = scan.error.as_deref().unwrap_or(""),
+                            "domain scan failed; it is retried by a later sync"
+                        );
+                    }
+                    to_score.insert(scan.domain.clone());
+                }
+            }
+        }
+        if !to_score.is_empty() {
+            let domains: Vec<String> = to_score.into_iter().collect();
+            let scored = crate::score::score_domains(data, Some(&domains), &opts.score, false)?;
+            self.scored = scored.written;
+            tracing::debug!(elapsed_ms = ms(self.started), "scored");
+        }
+        Ok(())
+    }
+
+    /// The summary as it stands.
+    fn summary(&self, status: RunStatus) -> Summary {
+        let mut s = Summary::new(
+            Some(self.record.id),
+            status,
+            self.opts.dry_run,
+            self.opts.force,
+        );
+        s.absorb(&self.ingest.counts);
+        s.scans_ok = self.scans.ok;
+        s.scans_failed = self.scans.failed;
+        s.scans_skipped_already_scanned = self.scans.skipped_already_scanned;
+        s.scored = self.scored;
+        s.duration_ms = self.started.elapsed().as_millis() as i64;
+        s
+    }
+}
+
+/// The status and error of a run from its body's outcome, in the precedence the command-line
+/// contract gives: sign-in (77) and unreachable services (69) are `failed`; a run budget that
+/// ran out is `incomplete` (75); a stop signal is `interrupted` (75); a lost lock is `locked`
+/// (75); failed referrals make it `partial` (1); else `ok`.
+fn verdict(run: &Run, outcome: Result<Outcome>) -> (RunStatus, Option<Error>) {
+    let stopping = run.opts.stop.requested();
+    match outcome {
+        Ok(Outcome::Locked) => (
+            RunStatus::Locked,
+            Some(Error::temp(
+                "another hunter-pc sync is running (it holds the database lock); this run did \
+                 nothing: try again later",
+            )),
+        ),
+        Ok(Outcome::Skipped) => (RunStatus::Skipped, None),
+        Err(e) if matches!(e.kind, Kind::NoPerm | Kind::Unavailable) && !stopping => {
+            (RunStatus::Failed, Some(e))
+        }
+        // A statement cancelled by its timeout while a stop was pending is the stop.
+        Err(_) if stopping => (RunStatus::Interrupted, Some(Stop::error())),
+        // The run budget (the Partner Center client's, or a wait that would outlast it).
+        Err(e) if e.kind == Kind::TempFail && e.sqlstate().is_none() => {
+            (RunStatus::Incomplete, Some(e))
+        }
+        Err(e) => (RunStatus::Failed, Some(e)),
+        Ok(Outcome::Done) if run.ingest.counts.failed > 0 => {
+            let failed = run.ingest.counts.failed;
+            let id = run.record.id;
+            (
+                RunStatus::Partial,
+                Some(Error::failure(format!(
+                    "{failed} referral(s) failed and the rest were committed; see `errors` of \
+                     sync run #{id} (SELECT errors FROM sync_runs WHERE id = {id})"
+                ))),
+            )
+        }
+        Ok(Outcome::Done) => (RunStatus::Ok, None),
+    }
+}
+
+/// Record the run, log one summary event, and hand back the report.
+fn finish(mut run: Run, outcome: Result<Outcome>) -> SyncReport {
+    let (status, error) = verdict(&run, outcome);
+    let summary = run.summary(status);
+    run.record
+        .finish(&summary, &run.ingest.errors, error.as_ref());
+    tracing::info!(
+        run_id = summary.run_id,
+        status = summary.status.as_str(),
+        fetched = summary.fetched,
+        new = summary.new,
+        updated = summary.updated,
+        unchanged = summary.unchanged,
+        failed = summary.failed,
+        unlinked = summary.unlinked,
+        companies_created = summary.companies_created,
+        companies_updated = summary.companies_updated,
+        raw_leads_inserted = summary.raw_leads_inserted,
+        scans_ok = summary.scans_ok,
+        scans_failed = summary.scans_failed,
+        scored = summary.scored,
+        pages = summary.pages,
+        duration_ms = summary.duration_ms,
+        statements = run.ingest.statements,
+        dry_run = summary.dry_run,
+        forced = summary.forced,
+        "sync finished"
+    );
+    SyncReport {
+        summary: Some(summary),
+        notice: run.notice.take(),
+        error,
+    }
+}
+
+/// The run's own database session: it takes the advisory lock that keeps one sync at a time
+/// and writes the `sync_runs` row, committed apart from the run's data, so the row can be
+/// finished even after the page connections died. Dropped unfinished (a panic, or a path that
+/// forgot), it records the run `failed` with the reason.
+struct RunRecord {
+    id: i64,
+    lock: LockSession,
+    /// Errors of the run itself (the input file), beside the referrals'.
+    errors: std::collections::BTreeMap<String, String>,
+    finished: bool,
+}
+
+impl RunRecord {
+    fn begin(url: &str, opts: &SyncOptions) -> Result<RunRecord> {
+        let mut lock = LockSession::connect(url)?;
+        let source = match opts.input {
+            Input::Api(_) => "api",
+            Input::File(_) => "file",
+        };
+        let id = runlog::start(
+            lock.conn(),
+            source,
+            opts.force,
+            opts.dry_run,
+            opts.direction.as_str(),
+        )?;
+        Ok(RunRecord {
+            id,
+            lock,
+            errors: Default::default(),
+            finished: false,
+        })
+    }
+
+    fn conn(&mut self) -> &mut PgConnection {
+        self.lock.conn()
+    }
+
+    /// Take the sync lock. Once it is held no other sync runs, so earlier runs still marked
+    /// `running` were abandoned (killed): they are recorded as failed.
+    fn take_lock(&mut self) -> Result<bool> {
+        if !self.lock.try_lock()? {
+            return Ok(false);
+        }
+        let n = runlog::close_abandoned(self.lock.conn(), self.id)?;
+        if n > 0 {
+            tracing::warn!(
+                runs = n,
+                "earlier sync runs never finished; recorded as failed"
+            );
+        }
+        Ok(true)
+    }
+
+    /// The input file could not be read (66) or parsed (65): kept under `input` in `errors`.
+    fn input_failed(&mut self, e: Error) -> Error {
+        self.errors.insert("input".into(), e.message.clone());
+        e
+    }
+
+    fn finish(
+        &mut self,
+        summary: &Summary,
+        referral_errors: &std::collections::BTreeMap<String, String>,
+        error: Option<&Error>,
+    ) {
+        let mut errors = std::mem::take(&mut self.errors);
+        errors.extend(referral_errors.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let exit_code = error.map_or(0, Error::exit_code);
+        let message = error.map(|e| e.message.as_str());
+        if let Err(e) = runlog::finish(self.lock.conn(), summary, &errors, exit_code, message) {
+            tracing::error!("could not record the sync run: {e}");
+        }
+        self.finished = true;
+    }
+}
+
+impl Drop for RunRecord {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        let (why, code) = if std::thread::panicking() {
+            ("hunter-pc stopped on an internal error (a panic)", 101)
+        } else {
+            ("the run ended without recording its outcome", 1)
+        };
+        if let Err(e) = runlog::fail_unfinished(self.lock.conn(), self.id, why, code) {
+            tracing::error!("could not record the sync run: {e}");
+        }
+    }
+}
+
+/// A page of the API read, prepared for the writes.
+struct ReadPage {
+    items: Vec<Item>,
+    /// Read in `updatedDateTime` order (the cursor may move with it).
+    ordered: bool,
+}
+
+/// Read the pages on one thread and [`prepare`] them on another, each one page ahead, so that
+/// fetching page k+2 and extracting page k+1 overlap writing page k. Each channel holds one
+/// page, so memory stays at a few pages. `Ok(None)` marks the end; after an error nothing
+/// more is sent. When the receiver is dropped (the writes failed), both stop at their next
+/// page. (The reader hands over each referral as JSON text: its tree is built and dropped on
+/// the preparing thread, which is cheaper than freeing it on another.)
+fn read_ahead(
+    mut client: Client<Session>,
+) -> (
+    Receiver<Result<Option<ReadPage>>>,
+    std::thread::JoinHandle<Stats>,
+) {
+    let (read_tx, read) = std::sync::mpsc::sync_channel(1);
+    let reader = std::thread::spawn(move || {
+        let rt = match crate::ops::runtime() {
+            Ok(rt) => rt,
+            Err(e) => {
+                let _ = read_tx.send(Err(e));
+                return Stats::default();
+            }
+        };
+        rt.block_on(async {
+            loop {
+                let item = client.next_page().await.map_err(Error::from);
+                let last = !matches!(item, Ok(Some(_)));
+                if read_tx.send(item).is_err() || last {
+                    break;
+                }
+            }
+        });
+        client.stats().clone()
+    });
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    std::thread::spawn(move || {
+        for item in read {
+            let item = item.map(|page| {
+                page.map(|p| ReadPage {
+                    ordered: p.ordered,
+                    items: prepare(p.referrals.into_iter().map(Entry::Json).collect()),
+                })
+            });
+            if tx.send(item).is_err() {
+                break;
+            }
+        }
+    });
+    (rx, reader)
+}
+
+/// Milliseconds since `t`, for the debug log's timeline of a run.
+fn ms(t: Instant) -> u64 {
+    t.elapsed().as_millis() as u64
+}
