@@ -13,12 +13,12 @@ pub fn run(ctx: &Ctx, args: SyncArgs) -> Result<()> {
     let s = &ctx.settings;
     let input = match args.from_file {
         Some(path) => Input::File(path),
-        None => Input::Api(ApiInput {
+        None => Input::Api(Box::new(ApiInput {
             client: s.partner_center(),
             auth: s.auth(),
             lookback: Duration::from_secs(s.lookback_secs),
             min_interval_secs: s.min_sync_interval_secs,
-        }),
+        })),
     };
     let opts = SyncOptions {
         database_url: s.database_url.clone(),

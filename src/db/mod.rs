@@ -232,12 +232,17 @@ pub fn migrate_down(conn: &mut PgConnection, versions: &[String]) -> Result<()> 
 ///   a page's rows and its cursor commit together, so a server crash can only lose the last
 ///   pages and their cursor at once, and the next run reads them again (the upserts make that
 ///   harmless).
+/// - `application_name = 'hunter-pc pages'`, so an operator (and a test) can tell these
+///   sessions in `pg_stat_activity`.
 /// - `enable_seqscan = off`: every statement of a page looks its rows up by key. During a
 ///   first import the statistics still describe the empty tables, and the planner would scan
 ///   the whole table on every page instead (an import of n referrals then costs O(n²)).
 pub fn for_page_writes(conn: &mut PgConnection) -> Result<()> {
     use diesel::connection::SimpleConnection;
-    conn.batch_execute("SET synchronous_commit = off; SET enable_seqscan = off")?;
+    conn.batch_execute(
+        "SET synchronous_commit = off; SET enable_seqscan = off; \
+         SET application_name = 'hunter-pc pages'",
+    )?;
     Ok(())
 }
 
@@ -275,10 +280,10 @@ pub struct LockSession {
 
 impl LockSession {
     pub fn connect(url: &str) -> Result<LockSession> {
-        Ok(LockSession {
-            conn: connect(url)?,
-            held: false,
-        })
+        use diesel::connection::SimpleConnection;
+        let mut conn = connect(url)?;
+        conn.batch_execute("SET application_name = 'hunter-pc run'")?;
+        Ok(LockSession { conn, held: false })
     }
 
     /// Try to take the lock at once: `false` when another session holds it.

@@ -35,7 +35,7 @@ use crate::score::ScoreConfig;
 #[derive(Debug, Clone)]
 pub enum Input {
     /// The Partner Center Referrals API.
-    Api(ApiInput),
+    Api(Box<ApiInput>),
     /// A file (`-`: stdin): a JSON array, an API page, or newline-delimited JSON.
     File(PathBuf),
 }
