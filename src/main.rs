@@ -30,6 +30,6 @@ fn fail(e: &Error) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     tracing::debug!(error = %e.chain(), "command failed");
-    eprintln!("error: {e}");
+    logging::error_line(&e.message);
     ExitCode::from(e.exit_code() as u8)
 }

@@ -406,7 +406,7 @@ impl Stores {
             TokenStoreKind::Auto => match self.keyring.try_load() {
                 Ok(t) => t,
                 Err(trouble) => {
-                    tracing::info!(
+                    tracing::debug!(
                         store = "file",
                         "{trouble}; using the file store {}",
                         self.file.path.display()

@@ -1,5 +1,6 @@
 //! `sync`: settings → [`ops::sync`] options, run, print the summary.
 
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use crate::cli::SyncArgs;
@@ -36,16 +37,19 @@ pub fn run(ctx: &Ctx, args: SyncArgs) -> Result<()> {
         scan_retry_secs: s.scan_retry_secs,
         score: s.score(),
         progress: ctx.progress(),
+        heartbeat: (!ctx.progress()).then_some(Duration::from_secs(30)),
         stop: Stop::on_signals()?,
     };
     let report = ops::sync::run(&opts);
     if let Some(notice) = &report.notice {
-        eprintln!("{notice}");
+        tracing::info!("{notice}");
     }
+    // The table is for a person at a terminal; for the timer and pipes the summary is the
+    // run's "sync finished" log event.
     let printed = match &report.summary {
         Some(summary) if args.json => emit_json(&serde_json::to_value(summary)?),
-        Some(summary) => emit(&summary.table()),
-        None => Ok(()),
+        Some(summary) if std::io::stdout().is_terminal() => emit(&summary.table()),
+        _ => Ok(()),
     };
     // The run's own error decides the exit; a closed stdout only matters without one.
     match report.error {

@@ -72,6 +72,8 @@ pub struct SyncOptions {
     pub score: ScoreConfig,
     /// Draw progress bars on stderr.
     pub progress: bool,
+    /// Log a line this often while the run goes on (none: never).
+    pub heartbeat: Option<Duration>,
     pub stop: Stop,
 }
 
@@ -123,6 +125,10 @@ pub fn run(opts: &SyncOptions) -> SyncReport {
         Ok(r) => r,
         Err(e) => return SyncReport::before_run(e),
     };
+    // Every log line of the run, on every thread of it, carries its id.
+    let span = tracing::info_span!("sync", run_id = record.id);
+    let _in_run = span.enter();
+    let heartbeat = Heartbeat::start(opts.heartbeat, span.clone());
     let mut run = Run {
         opts,
         url,
@@ -137,7 +143,42 @@ pub fn run(opts: &SyncOptions) -> SyncReport {
         started: Instant::now(),
     };
     let outcome = run.body(&mut data);
+    drop(heartbeat);
     finish(run, outcome)
+}
+
+/// A log line every `every` while the run goes on (when nobody watches a progress bar, the
+/// journal still shows the run is alive); stops when dropped.
+struct Heartbeat {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+}
+
+impl Heartbeat {
+    fn start(every: Option<Duration>, span: tracing::Span) -> Heartbeat {
+        let Some(every) = every else {
+            return Heartbeat { stop: None };
+        };
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let started = Instant::now();
+        std::thread::spawn(move || {
+            let _in_run = span.enter();
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every)
+            {
+                tracing::info!(
+                    elapsed_secs = started.elapsed().as_secs(),
+                    "sync still running"
+                );
+            }
+        });
+        Heartbeat { stop: Some(stop) }
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        // Dropping the sender wakes the thread, which then ends.
+        self.stop.take();
+    }
 }
 
 /// Configuration, then the database: a run that stops here writes no run row.
@@ -292,9 +333,10 @@ impl Run<'_> {
         if opts.dry_run {
             AnsiTransactionManager::begin_transaction(data)?;
         }
-        let (pages, reader) = read_ahead(client);
+        let (pages, reader) = read_ahead(client, tracing::Span::current());
         let mut writers = self.writers();
         let mut ordered = true;
+        let bar = self.spinner("fetching");
         let mut read = loop {
             if opts.stop.requested() {
                 break Ok(());
@@ -312,10 +354,14 @@ impl Run<'_> {
             ordered &= page.ordered;
             // On an ordered read the cursor moves with each page, in its transaction.
             let stream = (page.ordered && !opts.dry_run).then_some(stream.as_str());
+            let n = page.items.len() as u64;
             if let Err(e) = writers.page(&mut self.ingest, data, page.items, stream) {
                 break Err(e);
             }
+            bar.inc(n);
+            bar.set_message(format!("fetching: page {}", self.ingest.counts.pages));
         };
+        bar.finish_and_clear();
         drop(pages);
         // Every page handed out is counted (and committed, or rolled back after an error).
         let written = writers.finish(&mut self.ingest);
@@ -370,6 +416,22 @@ impl Run<'_> {
         bar
     }
 
+    /// A spinner with counts, for a read whose length is not known.
+    fn spinner(&self, what: &str) -> ProgressBar {
+        if !self.opts.progress {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        if let Ok(style) =
+            ProgressStyle::with_template("{spinner} {msg} {pos} referrals ({per_sec})")
+        {
+            bar.set_style(style);
+        }
+        bar.set_message(what.to_string());
+        bar.enable_steady_tick(Duration::from_millis(200));
+        bar
+    }
+
     /// After the pages: scan the domains that need them (§6: touched ones without a completed
     /// scan, and untouched ones whose scan is missing or failed), then score every company the
     /// run touched or scanned (§8). Nothing of this in a dry run; no scans with `--no-scan`.
@@ -394,18 +456,30 @@ impl Run<'_> {
                     opts.progress,
                 ));
                 scan::store::store(data, &scans)?;
+                // One warning per cause, with a count and a few names; each domain at debug.
+                let mut causes: std::collections::BTreeMap<String, Vec<&str>> = Default::default();
                 for scan in &scans {
                     if scan.status.is_completed() {
                         self.scans.ok += 1;
                     } else {
                         self.scans.failed += 1;
-                        tracing::warn!(
-                            domain = %scan.domain,
-                            error = scan.error.as_deref().unwrap_or(""),
-                            "domain scan failed; it is retried by a later sync"
-                        );
+                        let error = scan.error.as_deref().unwrap_or("unknown");
+                        tracing::debug!(domain = %scan.domain, error, "domain scan failed");
+                        causes
+                            .entry(error.replace(&scan.domain, "<domain>"))
+                            .or_default()
+                            .push(&scan.domain);
                     }
                     to_score.insert(scan.domain.clone());
+                }
+                for (cause, domains) in &causes {
+                    let some: Vec<&str> = domains.iter().take(3).copied().collect();
+                    tracing::warn!(
+                        count = domains.len(),
+                        cause = %cause,
+                        examples = %some.join(", "),
+                        "domain scans failed; they are retried by a later sync"
+                    );
                 }
             }
         }
@@ -619,12 +693,14 @@ struct ReadPage {
 /// the preparing thread, which is cheaper than freeing it on another.)
 fn read_ahead(
     mut client: Client<Session>,
+    span: tracing::Span,
 ) -> (
     Receiver<Result<Option<ReadPage>>>,
     std::thread::JoinHandle<Stats>,
 ) {
     let (read_tx, read) = std::sync::mpsc::sync_channel(1);
     let reader = std::thread::spawn(move || {
+        let _in_run = span.enter();
         let rt = match crate::ops::runtime() {
             Ok(rt) => rt,
             Err(e) => {

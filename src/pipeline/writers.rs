@@ -189,9 +189,12 @@ fn stopped() -> Error {
 impl Worker {
     fn start(url: String) -> Result<Worker> {
         let (jobs, incoming) = channel::<Job>();
+        // The run's span (its id) on this thread's log lines too.
+        let span = tracing::Span::current();
         let thread = std::thread::Builder::new()
             .name("page-writer".into())
             .spawn(move || {
+                let _in_run = span.enter();
                 let mut conn = db::connect(&url).and_then(|mut c| {
                     db::for_page_writes(&mut c)?;
                     Ok(c)
