@@ -3,6 +3,7 @@
 
 pub mod dns;
 pub mod r#gen;
+pub mod hunter;
 pub mod partner_center;
 pub mod pg;
 pub mod signin;
