@@ -628,18 +628,18 @@ fn hostile_files_get_their_stated_outcome() {
         db.count("SELECT count(*) AS n FROM partner_center_referrals WHERE referral_id = 'huge'"),
         1
     );
-    // Postgres cannot store the NUL character (text or jsonb): that referral fails alone, with
-    // its reason, and the run goes on.
+    // Postgres cannot store the NUL character (text or jsonb): it is stored as U+FFFD, with
+    // the content hash of the referral as received, and the run goes on.
     assert_eq!(
         (s["new"].as_i64(), s["failed"].as_i64()),
-        (Some(4), Some(1)),
+        (Some(5), Some(0)),
         "{s}"
     );
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        db.text("SELECT errors::text AS t FROM sync_runs ORDER BY id DESC LIMIT 1")
-            .unwrap()
-            .contains("ctl")
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        db.text("SELECT customer_name AS t FROM partner_center_referrals WHERE referral_id = 'ctl\u{1b}'")
+            .as_deref(),
+        Some("A\u{FFFD}B")
     );
 }
 
@@ -793,5 +793,49 @@ fn pages_sharing_a_referral_are_not_written_at_the_same_time() {
         )
         .as_deref(),
         Some("b.com")
+    );
+}
+
+/// U+0000 anywhere but the id (a name, the notes, the website, any other field) is stored as
+/// U+FFFD in text and JSON columns; the referral is never failed, and an unchanged re-import
+/// writes nothing (the hash is that of the JSON as received).
+#[test]
+fn nul_characters_are_stored_as_replacement_characters() {
+    let home = tempfile::tempdir().unwrap();
+    let db = TestDb::migrated();
+    let mut r = referral("n1", "2026-11-02T10:00:00Z", None);
+    r["customerProfile"]["name"] = json!("Acme\u{0}Holding");
+    r["notes"] = json!("call\u{0}back");
+    r["website"] = json!("https://acme\u{0}.com.tr");
+    r["customerProfile"]["team"] = json!([{"email": "ali@acme-nul.com.tr", "title": "\u{0}"}]);
+    r["extra\u{0}key"] = json!(["\u{0}"]);
+    let file = write_ndjson(home.path(), "nul.ndjson", &[r]);
+    let out = import(&db, home.path(), &file, &[]);
+    assert_exit(&out, 0);
+    let s = summary(&out);
+    assert_eq!(
+        (s["new"].as_i64(), s["failed"].as_i64()),
+        (Some(1), Some(0)),
+        "{s}"
+    );
+    assert_eq!(
+        db.text("SELECT concat_ws('|', customer_name, domain, raw_data->>'notes') AS t FROM partner_center_referrals")
+            .as_deref(),
+        Some("Acme\u{FFFD}Holding|acme-nul.com.tr|call\u{FFFD}back")
+    );
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM raw_leads WHERE payload ? 'extra\u{FFFD}key'"),
+        1
+    );
+    let warned = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(warned.matches("U+0000").count(), 1, "{warned}");
+    let before = data_snapshot(&db);
+    let again = import(&db, home.path(), &file, &[]);
+    assert_exit(&again, 0);
+    assert_eq!(summary(&again)["unchanged"], 1);
+    assert_eq!(
+        data_snapshot(&db),
+        before,
+        "an unchanged re-import writes nothing"
     );
 }

@@ -110,7 +110,7 @@ pub fn prepare(entries: Vec<Entry>) -> Vec<Item> {
     entries
         .into_iter()
         .map(|entry| {
-            let raw = match entry {
+            let raw: serde_json::Value = match entry {
                 Entry::Invalid { line, reason } => {
                     return Item::Invalid {
                         line: Some(line),
@@ -128,6 +128,28 @@ pub fn prepare(entries: Vec<Entry>) -> Vec<Item> {
                     Err(e) => return too_deep(line, e),
                 },
             };
+            // The hash is that of the referral as received; what is stored has no NUL
+            // (Postgres text and jsonb cannot hold U+0000): U+FFFD stands in its place. An id
+            // with a NUL could never be looked up as sent: that referral is invalid.
+            let id_has_nul = raw
+                .get("id")
+                .and_then(|v| v.as_str())
+                .is_some_and(|id| id.contains('\0'));
+            let json = canonical_json(&raw);
+            let hash = hash_of_canonical(&json);
+            let (raw, json) = if json.contains("\\u0000") {
+                let (clean, replaced) = without_nul(raw);
+                if replaced {
+                    tracing::warn!(
+                        referral_id = clean.get("id").and_then(|v| v.as_str()).unwrap_or("?"),
+                        "the referral contains U+0000 characters: stored with U+FFFD in their place"
+                    );
+                }
+                let json = canonical_json(&clean);
+                (clean, json)
+            } else {
+                (raw, json)
+            };
             let ex = extract(&raw);
             let id = match ex.referral_id.as_deref() {
                 None => {
@@ -136,8 +158,7 @@ pub fn prepare(entries: Vec<Entry>) -> Vec<Item> {
                         why: "skipped a referral without an id".into(),
                     };
                 }
-                // Postgres text cannot hold NUL: such an id can never be stored or looked up.
-                Some(id) if id.contains('\0') => {
+                Some(_) if id_has_nul => {
                     return Item::Invalid {
                         line: None,
                         why: "skipped a referral whose id contains a NUL character".into(),
@@ -145,11 +166,39 @@ pub fn prepare(entries: Vec<Entry>) -> Vec<Item> {
                 }
                 Some(id) => id.to_string(),
             };
-            let json = canonical_json(&raw);
-            let hash = hash_of_canonical(&json);
             Item::Referral(Box::new(Candidate { ex, id, json, hash }))
         })
         .collect()
+}
+
+/// `value` with every U+0000 in its strings and keys replaced by U+FFFD; `true` when any was.
+fn without_nul(value: serde_json::Value) -> (serde_json::Value, bool) {
+    use serde_json::Value;
+    fn clean(s: String, replaced: &mut bool) -> String {
+        if s.contains('\0') {
+            *replaced = true;
+            s.replace('\0', "\u{FFFD}")
+        } else {
+            s
+        }
+    }
+    fn walk(v: Value, replaced: &mut bool) -> Value {
+        match v {
+            Value::String(s) => Value::String(clean(s, replaced)),
+            Value::Array(items) => {
+                Value::Array(items.into_iter().map(|i| walk(i, replaced)).collect())
+            }
+            Value::Object(map) => Value::Object(
+                map.into_iter()
+                    .map(|(k, v)| (clean(k, replaced), walk(v, replaced)))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+    let mut replaced = false;
+    let v = walk(value, &mut replaced);
+    (v, replaced)
 }
 
 fn too_deep(line: Option<usize>, e: serde_json::Error) -> Item {
