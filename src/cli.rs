@@ -111,6 +111,9 @@ pub struct SyncArgs {
     /// Print the summary as JSON on stdout
     #[arg(long)]
     pub json: bool,
+    /// Write the run's metrics to this file (Prometheus text format) [env: HUNTER_PC_METRICS_FILE]
+    #[arg(long, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -50,6 +50,7 @@ pub const DNS_SERVERS: Key = key("dns_servers", "HUNTER_PC_DNS_SERVERS");
 pub const DNS_TIMEOUT_MS: Key = key("dns_timeout_ms", "HUNTER_PC_DNS_TIMEOUT_MS");
 pub const SCAN_CONCURRENCY: Key = key("scan_concurrency", "HUNTER_PC_SCAN_CONCURRENCY");
 pub const SCAN_RETRY_SECS: Key = key("scan_retry_secs", "HUNTER_PC_SCAN_RETRY_SECS");
+pub const METRICS_FILE: Key = key("metrics_file", "HUNTER_PC_METRICS_FILE");
 pub const COSELL_BONUS: Key = key("cosell_bonus", "HUNTER_PC_COSELL_BONUS");
 pub const AZURE_TENANT_SCORE: Key = key("azure_tenant_score", "HUNTER_PC_AZURE_TENANT_SCORE");
 
@@ -78,6 +79,7 @@ pub const KEYS: &[&Key] = &[
     &DNS_TIMEOUT_MS,
     &SCAN_CONCURRENCY,
     &SCAN_RETRY_SECS,
+    &METRICS_FILE,
     &COSELL_BONUS,
     &AZURE_TENANT_SCORE,
 ];
@@ -138,6 +140,8 @@ pub struct Settings {
     pub dns_timeout_ms: u64,
     pub scan_concurrency: usize,
     pub scan_retry_secs: u64,
+    /// Where each sync writes its metrics (Prometheus text format), if anywhere.
+    pub metrics_file: Option<PathBuf>,
     pub cosell_bonus: i32,
     pub azure_tenant_score: i32,
 }
@@ -479,6 +483,7 @@ impl Settings {
                 |v| v.parse().ok().filter(|n| (1..=1024).contains(n)),
             )?,
             scan_retry_secs: s.get(&SCAN_RETRY_SECS, 3600, "seconds", |v| v.parse().ok())?,
+            metrics_file: s.get_opt_string(&METRICS_FILE).map(PathBuf::from),
             cosell_bonus: s.get(&COSELL_BONUS, 15, "a score from 0 to 100", score)?,
             azure_tenant_score: s.get(&AZURE_TENANT_SCORE, 55, "a score from 0 to 100", score)?,
             config_file,
@@ -563,6 +568,7 @@ impl Settings {
             "dns_timeout_ms": self.dns_timeout_ms,
             "scan_concurrency": self.scan_concurrency,
             "scan_retry_secs": self.scan_retry_secs,
+            "metrics_file": self.metrics_file.as_ref().map(|p| p.display().to_string()),
             "cosell_bonus": self.cosell_bonus,
             "azure_tenant_score": self.azure_tenant_score,
         })

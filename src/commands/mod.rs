@@ -44,6 +44,11 @@ pub fn flags(cli: &Cli) -> Flags {
     if g.no_progress {
         flags.set(&config::NO_PROGRESS, "true".to_string());
     }
+    if let Command::Sync(a) = &cli.command
+        && let Some(p) = &a.metrics_file
+    {
+        flags.set(&config::METRICS_FILE, p.display().to_string());
+    }
     if let Command::Login(a) = &cli.command {
         if let Some(t) = &a.tenant {
             flags.set(&config::TENANT_ID, t.clone());

@@ -41,6 +41,9 @@ pub fn run(ctx: &Ctx, args: SyncArgs) -> Result<()> {
         stop: Stop::on_signals()?,
     };
     let report = ops::sync::run(&opts);
+    if let Some(path) = &s.metrics_file {
+        write_metrics(path, &report);
+    }
     if let Some(notice) = &report.notice {
         tracing::info!("{notice}");
     }
@@ -55,5 +58,21 @@ pub fn run(ctx: &Ctx, args: SyncArgs) -> Result<()> {
     match report.error {
         Some(e) => Err(e),
         None => printed,
+    }
+}
+
+/// The run's metrics file; a failure to write it is logged, and does not change the exit.
+fn write_metrics(path: &std::path::Path, report: &ops::sync::SyncReport) {
+    let m = crate::metrics::RunMetrics {
+        summary: report.summary.as_ref(),
+        source: report.source,
+        exit_code: report.error.as_ref().map_or(0, |e| e.exit_code()),
+        started_at: report.started_at,
+        finished_at: chrono::Utc::now(),
+        last_ok_api: report.last_ok_api,
+        partner_center: report.partner_center.as_ref(),
+    };
+    if let Err(e) = crate::metrics::write_atomically(path, &crate::metrics::render(&m)) {
+        tracing::error!("{e}");
     }
 }

@@ -80,6 +80,13 @@ pub struct SyncOptions {
 /// How a sync ended.
 #[derive(Debug)]
 pub struct SyncReport {
+    /// `api` or `file`.
+    pub source: &'static str,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    /// The start of the newest `ok` API sync (this one included), when the database said.
+    pub last_ok_api: Option<chrono::DateTime<chrono::Utc>>,
+    /// Partner Center requests of an API sync.
+    pub partner_center: Option<Stats>,
     /// The summary to print: none when the run stopped before it began (no database, pending
     /// migrations), in which case there is also no `sync_runs` row.
     pub summary: Option<Summary>,
@@ -90,8 +97,16 @@ pub struct SyncReport {
 }
 
 impl SyncReport {
-    fn before_run(error: Error) -> SyncReport {
+    fn before_run(
+        opts: &SyncOptions,
+        started_at: chrono::DateTime<chrono::Utc>,
+        error: Error,
+    ) -> SyncReport {
         SyncReport {
+            source: opts.source(),
+            started_at,
+            last_ok_api: None,
+            partner_center: None,
             summary: None,
             notice: None,
             error: Some(error),
@@ -99,12 +114,27 @@ impl SyncReport {
     }
 }
 
+impl SyncOptions {
+    /// `api` or `file`, as `sync_runs.source` says it.
+    pub fn source(&self) -> &'static str {
+        match self.input {
+            Input::Api(_) => "api",
+            Input::File(_) => "file",
+        }
+    }
+}
+
 /// Run one sync to its end. Never returns early without recording the run, once it began.
 pub fn run(opts: &SyncOptions) -> SyncReport {
+    let started_at = chrono::Utc::now();
     let api = matches!(opts.input, Input::Api(_));
     if api && !opts.enabled {
         // Before the database or the network: a disabled timer run needs nothing.
         return SyncReport {
+            source: opts.source(),
+            started_at,
+            last_ok_api: None,
+            partner_center: None,
             summary: Some(Summary::new(
                 None,
                 RunStatus::Disabled,
@@ -119,11 +149,11 @@ pub fn run(opts: &SyncOptions) -> SyncReport {
     }
     let (url, mut data) = match open(opts) {
         Ok(open) => open,
-        Err(e) => return SyncReport::before_run(e),
+        Err(e) => return SyncReport::before_run(opts, started_at, e),
     };
     let record = match RunRecord::begin(&url, opts) {
         Ok(r) => r,
-        Err(e) => return SyncReport::before_run(e),
+        Err(e) => return SyncReport::before_run(opts, started_at, e),
     };
     // Every log line of the run, on every thread of it, carries its id.
     let span = tracing::info_span!("sync", run_id = record.id);
@@ -141,6 +171,8 @@ pub fn run(opts: &SyncOptions) -> SyncReport {
         scans: ScanCounts::default(),
         scored: 0,
         started: Instant::now(),
+        started_at,
+        partner_center: None,
     };
     let outcome = run.body(&mut data);
     drop(heartbeat);
@@ -226,6 +258,9 @@ struct Run<'a> {
     scans: ScanCounts,
     scored: i64,
     started: Instant,
+    started_at: chrono::DateTime<chrono::Utc>,
+    /// Partner Center requests so far (kept up to date by the reader thread).
+    partner_center: Option<std::sync::Arc<std::sync::Mutex<Stats>>>,
 }
 
 impl Run<'_> {
@@ -333,7 +368,9 @@ impl Run<'_> {
         if opts.dry_run {
             AnsiTransactionManager::begin_transaction(data)?;
         }
-        let (pages, reader) = read_ahead(client, tracing::Span::current());
+        let stats = std::sync::Arc::new(std::sync::Mutex::new(Stats::default()));
+        self.partner_center = Some(std::sync::Arc::clone(&stats));
+        let pages = read_ahead(client, stats, tracing::Span::current());
         let mut writers = self.writers();
         let mut ordered = true;
         let bar = self.spinner("fetching");
@@ -379,13 +416,11 @@ impl Run<'_> {
         if opts.dry_run {
             AnsiTransactionManager::rollback_transaction(data)?;
         }
-        if read.is_ok()
-            && !opts.stop.requested()
-            && let Ok(stats) = reader.join()
-        {
+        if let Some(stats) = self.pc_stats() {
             tracing::debug!(
                 requests = stats.requests,
                 retries = stats.retries,
+                throttled = stats.throttled,
                 token_refreshes = stats.token_refreshes,
                 bytes = stats.bytes,
                 waited_ms = stats.waited.as_millis() as u64,
@@ -393,6 +428,13 @@ impl Run<'_> {
             );
         }
         read
+    }
+
+    /// The Partner Center requests so far, for an API sync.
+    fn pc_stats(&self) -> Option<Stats> {
+        self.partner_center
+            .as_ref()
+            .map(|s| s.lock().map(|s| s.clone()).unwrap_or_default())
     }
 
     /// Two page writers of their own, or the run's connection for a dry run (one transaction).
@@ -556,6 +598,10 @@ fn finish(mut run: Run, outcome: Result<Outcome>) -> SyncReport {
     let summary = run.summary(status);
     run.record
         .finish(&summary, &run.ingest.errors, error.as_ref());
+    let last_ok_api = runlog::last_ok_api(run.record.conn()).unwrap_or_else(|e| {
+        tracing::warn!("cannot read the last ok API sync: {e}");
+        None
+    });
     tracing::info!(
         run_id = summary.run_id,
         status = summary.status.as_str(),
@@ -579,6 +625,10 @@ fn finish(mut run: Run, outcome: Result<Outcome>) -> SyncReport {
         "sync finished"
     );
     SyncReport {
+        source: run.opts.source(),
+        started_at: run.started_at,
+        last_ok_api,
+        partner_center: run.pc_stats(),
         summary: Some(summary),
         notice: run.notice.take(),
         error,
@@ -600,13 +650,9 @@ struct RunRecord {
 impl RunRecord {
     fn begin(url: &str, opts: &SyncOptions) -> Result<RunRecord> {
         let mut lock = LockSession::connect(url)?;
-        let source = match opts.input {
-            Input::Api(_) => "api",
-            Input::File(_) => "file",
-        };
         let id = runlog::start(
             lock.conn(),
-            source,
+            opts.source(),
             opts.force,
             opts.dry_run,
             opts.direction.as_str(),
@@ -693,31 +739,31 @@ struct ReadPage {
 /// the preparing thread, which is cheaper than freeing it on another.)
 fn read_ahead(
     mut client: Client<Session>,
+    stats: std::sync::Arc<std::sync::Mutex<Stats>>,
     span: tracing::Span,
-) -> (
-    Receiver<Result<Option<ReadPage>>>,
-    std::thread::JoinHandle<Stats>,
-) {
+) -> Receiver<Result<Option<ReadPage>>> {
     let (read_tx, read) = std::sync::mpsc::sync_channel(1);
-    let reader = std::thread::spawn(move || {
+    std::thread::spawn(move || {
         let _in_run = span.enter();
         let rt = match crate::ops::runtime() {
             Ok(rt) => rt,
             Err(e) => {
                 let _ = read_tx.send(Err(e));
-                return Stats::default();
+                return;
             }
         };
         rt.block_on(async {
             loop {
                 let item = client.next_page().await.map_err(Error::from);
+                if let Ok(mut s) = stats.lock() {
+                    *s = client.stats().clone();
+                }
                 let last = !matches!(item, Ok(Some(_)));
                 if read_tx.send(item).is_err() || last {
                     break;
                 }
             }
         });
-        client.stats().clone()
     });
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     std::thread::spawn(move || {
@@ -733,7 +779,7 @@ fn read_ahead(
             }
         }
     });
-    (rx, reader)
+    rx
 }
 
 /// Milliseconds since `t`, for the debug log's timeline of a run.

@@ -57,6 +57,8 @@ pub struct Stats {
     pub requests: u64,
     pub retries: u64,
     pub token_refreshes: u64,
+    /// Answers 429 (Too Many Requests).
+    pub throttled: u64,
     pub bytes: u64,
     /// Time spent waiting (rate limit, backoff, `Retry-After`).
     pub waited: Duration,
@@ -390,6 +392,9 @@ impl<T: TokenSource, C: Clock> Client<T, C> {
             let (wait, why) = match sent {
                 Ok(mut answer) => {
                     answer.requests = requests;
+                    if answer.status == 429 {
+                        self.stats.throttled += 1;
+                    }
                     match verdict(answer.status) {
                         Verdict::Refresh if !refreshed => {
                             tracing::info!(

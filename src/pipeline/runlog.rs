@@ -271,3 +271,19 @@ pub fn close_abandoned(conn: &mut PgConnection, current: i64) -> Result<usize> {
     .bind::<BigInt, _>(current)
     .execute(conn)?)
 }
+
+#[derive(QueryableByName)]
+struct At {
+    #[diesel(sql_type = Nullable<diesel::sql_types::Timestamptz>)]
+    at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The start of the newest non-dry API sync that ended `ok`.
+pub fn last_ok_api(conn: &mut PgConnection) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    Ok(diesel::sql_query(
+        "SELECT max(started_at) AS at FROM sync_runs \
+         WHERE source = 'api' AND status = 'ok' AND NOT dry_run",
+    )
+    .get_result::<At>(conn)?
+    .at)
+}
