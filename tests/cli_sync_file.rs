@@ -839,3 +839,49 @@ fn nul_characters_are_stored_as_replacement_characters() {
         "an unchanged re-import writes nothing"
     );
 }
+
+/// A file in which nothing is a referral is refused (65, nothing stored); the warnings name
+/// each item's position; a file broken at its very last byte stores nothing.
+#[test]
+fn files_without_referrals_or_broken_at_the_end_store_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let db = TestDb::migrated();
+    for (name, text) in [
+        ("numbers.json", "[1,2,3]".to_string()),
+        ("object.json", "{\"foo\":\"bar\"}".to_string()),
+        ("idless.ndjson", "{\"a\":1}\n\n{\"b\":2}\n".to_string()),
+    ] {
+        let file = home.path().join(name);
+        std::fs::write(&file, text).unwrap();
+        let out = import(&db, home.path(), &file, &[]);
+        assert_exit(&out, 65);
+        let last = last_stderr_line(&out);
+        assert!(
+            last.starts_with("error: no referrals in ") && last.contains(name),
+            "{last}"
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let positions = match name {
+            "numbers.json" => vec!["item 0", "item 1", "item 2"],
+            "object.json" => vec!["item 0"],
+            _ => vec!["line 1", "line 3"],
+        };
+        for p in positions {
+            assert!(stderr.contains(&format!("({p})")), "{p}: {stderr}");
+        }
+    }
+    let mut good: Vec<String> = (0..300)
+        .map(|i| referral(&format!("r{i}"), "2026-11-02T10:00:00Z", Some("alpha.io")).to_string())
+        .collect();
+    good[299].push('}'); // an extra byte at the very end breaks the array
+    let broken = home.path().join("broken.json");
+    std::fs::write(&broken, format!("[{}", good.join(",")) + "]").unwrap();
+    let out = import(&db, home.path(), &broken, &[]);
+    assert_exit(&out, 65);
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM partner_center_referrals")
+            + db.count("SELECT count(*) AS n FROM raw_leads")
+            + db.count("SELECT count(*) AS n FROM companies"),
+        0
+    );
+}

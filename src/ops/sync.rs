@@ -293,25 +293,36 @@ impl Run<'_> {
         Ok(Outcome::Done)
     }
 
-    /// A file: read and checked whole (65/66 before anything is written), then its pages.
+    /// A file: checked whole (65/66 before anything is written), then read again page by page,
+    /// so memory stays bounded whatever its size.
     fn file(&mut self, data: &mut PgConnection, path: &std::path::Path) -> Result<()> {
-        let bytes = source::read_input(path).map_err(|e| self.record.input_failed(e))?;
-        let entries = source::parse_entries(&bytes, &path.display().to_string())
-            .map_err(|e| self.record.input_failed(e))?;
+        let input = source::open(path).map_err(|e| self.record.input_failed(e))?;
         tracing::debug!(
-            entries = entries.len(),
+            entries = input.len(),
             elapsed_ms = ms(self.started),
-            "input read"
+            "input checked"
         );
-        self.file_pages(data, entries)
+        self.file_pages(data, &input)?;
+        // A file with items of which none is a referral is a wrong file, not an empty one.
+        let c = &self.ingest.counts;
+        if c.fetched > 0 && c.skipped.get(crate::pipeline::ingest::SKIP_INVALID) == Some(&c.fetched)
+        {
+            let e = Error::data(format!(
+                "no referrals in {} ({} item(s), none a referral object with an id)",
+                input.name(),
+                c.fetched
+            ));
+            return Err(self.record.input_failed(e));
+        }
+        Ok(())
     }
 
     /// Every page of a file, in batches of the page size; one transaction each, or one for the
-    /// whole run (rolled back) when dry. A second thread prepares page k+1 while page k is
-    /// written (the channel holds one page).
-    fn file_pages(&mut self, data: &mut PgConnection, entries: Vec<Entry>) -> Result<()> {
+    /// whole run (rolled back) when dry. A second thread reads and prepares page k+1 while page
+    /// k is written (the channel holds one page).
+    fn file_pages(&mut self, data: &mut PgConnection, input: &source::InputFile) -> Result<()> {
         let page_size = self.opts.page_size.max(1);
-        let bar = self.progress(entries.len() as u64, "importing");
+        let bar = self.progress(input.len() as u64, "importing");
         let dry = self.opts.dry_run;
         if dry {
             AnsiTransactionManager::begin_transaction(data)?;
@@ -319,27 +330,35 @@ impl Run<'_> {
         let (tx, pages) = std::sync::mpsc::sync_channel::<Vec<Item>>(1);
         let result = std::thread::scope(|scope| {
             let preparing = std::thread::Builder::new().name("prepare".into());
-            preparing.spawn_scoped(scope, move || {
-                let mut it = entries.into_iter();
-                loop {
-                    let page: Vec<Entry> = it.by_ref().take(page_size).collect();
-                    // Stops at the end, or when the writes stopped (receiver gone).
-                    if page.is_empty() || tx.send(prepare(page)).is_err() {
-                        break;
-                    }
+            let reading = preparing.spawn_scoped(scope, move || {
+                let mut page: Vec<Entry> = Vec::with_capacity(page_size);
+                // Stops at the end, or when the writes stopped (receiver gone).
+                let read = input.each(&mut |entry| {
+                    page.push(entry);
+                    page.len() < page_size || tx.send(prepare(std::mem::take(&mut page))).is_ok()
+                });
+                if read.is_ok() && !page.is_empty() {
+                    let _ = tx.send(prepare(page));
                 }
+                read
             })?;
             let mut writers = self.writers();
             // `pages` moves into the loop: on an error it is dropped, which stops the sender.
-            for page in pages {
-                if self.opts.stop.requested() {
-                    break;
+            let written = (|| {
+                for page in pages {
+                    if self.opts.stop.requested() {
+                        break;
+                    }
+                    let n = page.len() as u64;
+                    writers.page(&mut self.ingest, data, page, None)?;
+                    bar.inc(n);
                 }
-                let n = page.len() as u64;
-                writers.page(&mut self.ingest, data, page, None)?;
-                bar.inc(n);
-            }
-            writers.finish(&mut self.ingest)
+                writers.finish(&mut self.ingest)
+            })();
+            let read = reading
+                .join()
+                .unwrap_or_else(|_| Err(Error::failure("the file reader stopped unexpectedly")));
+            written.and(read)
         });
         bar.finish_and_clear();
         if dry {

@@ -20,7 +20,7 @@ use crate::config::Direction;
 use crate::error::{Error, Kind, Result};
 use crate::logging::mask;
 use crate::pipeline::extract::{Extracted, canonical_json, extract, hash_of_canonical};
-use crate::pipeline::source::Entry;
+use crate::pipeline::source::{Entry, Position};
 
 /// Why a referral was skipped (cli.md's `skipped` reasons).
 pub const SKIP_DIRECTION: &str = "direction";
@@ -89,7 +89,8 @@ enum Change {
 pub enum Item {
     /// Skipped `invalid`: unreadable, without an id, or with an id Postgres cannot store.
     Invalid {
-        line: Option<usize>,
+        /// Where it stands in its file (none from the API).
+        at: Option<Position>,
         why: String,
     },
     Referral(Box<Candidate>),
@@ -110,10 +111,11 @@ pub fn prepare(entries: Vec<Entry>) -> Vec<Item> {
     entries
         .into_iter()
         .map(|entry| {
+            let mut position = None;
             let raw: serde_json::Value = match entry {
                 Entry::Invalid { line, reason } => {
                     return Item::Invalid {
-                        line: Some(line),
+                        at: Some(Position::Line(line)),
                         why: format!("skipped an invalid referral: {reason}"),
                     };
                 }
@@ -123,9 +125,12 @@ pub fn prepare(entries: Vec<Entry>) -> Vec<Item> {
                     Ok(v) => v,
                     Err(e) => return too_deep(None, e),
                 },
-                Entry::Text { line, json } => match serde_json::from_str(json.get()) {
-                    Ok(v) => v,
-                    Err(e) => return too_deep(line, e),
+                Entry::Text { at, json } => match serde_json::from_str(json.get()) {
+                    Ok(v) => {
+                        position = Some(at);
+                        v
+                    }
+                    Err(e) => return too_deep(Some(at), e),
                 },
             };
             // The hash is that of the referral as received; what is stored has no NUL
@@ -154,13 +159,13 @@ pub fn prepare(entries: Vec<Entry>) -> Vec<Item> {
             let id = match ex.referral_id.as_deref() {
                 None => {
                     return Item::Invalid {
-                        line: None,
+                        at: position,
                         why: "skipped a referral without an id".into(),
                     };
                 }
                 Some(_) if id_has_nul => {
                     return Item::Invalid {
-                        line: None,
+                        at: position,
                         why: "skipped a referral whose id contains a NUL character".into(),
                     };
                 }
@@ -201,9 +206,9 @@ fn without_nul(value: serde_json::Value) -> (serde_json::Value, bool) {
     (v, replaced)
 }
 
-fn too_deep(line: Option<usize>, e: serde_json::Error) -> Item {
+fn too_deep(at: Option<Position>, e: serde_json::Error) -> Item {
     Item::Invalid {
-        line,
+        at,
         why: format!("skipped an invalid referral: {e}"),
     }
 }
@@ -278,8 +283,11 @@ impl Ingest {
         self.page_newest = None;
         for item in items {
             let c = match item {
-                Item::Invalid { line, why } => {
-                    tracing::warn!(line, "{why}");
+                Item::Invalid { at, why } => {
+                    match at {
+                        Some(at) => tracing::warn!(at = %at, "{why} ({at})"),
+                        None => tracing::warn!("{why}"),
+                    }
                     self.skip(SKIP_INVALID);
                     continue;
                 }

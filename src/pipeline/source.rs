@@ -1,49 +1,394 @@
-//! Reading referrals from a file for `sync --from-file` (cli.md): a JSON array, an API page
-//! object with `value` (or `items`), or newline-delimited JSON.
+//! Reading referrals from a file for `sync --from-file`: a JSON array, an API page object
+//! with `value` (or `items`), or newline-delimited JSON, told apart by content.
 //!
-//! The whole input is read and its syntax checked before anything is written (a broken file
-//! exits 65 and stores nothing), but each referral is only cut out as JSON text here: turning
-//! it into a `Value` is left to [`prepare`](crate::pipeline::ingest::prepare), on the thread
-//! that works a page ahead of the writes.
+//! A file is read twice, in bounded memory whatever its size: [`open`] checks its syntax
+//! whole (a broken file exits 65 and nothing is written, also when it breaks at its last
+//! byte) and counts its items; [`InputFile::each`] then hands out the items one by one. Each
+//! referral is only cut out as JSON text here: turning it into a `Value` is left to
+//! [`prepare`](crate::pipeline::ingest::prepare), on the thread that works a page ahead of the
+//! writes. Standard input (`-`) is spooled to a temporary file first, so it can be read twice.
 
-use std::collections::HashMap;
-use std::io::Read;
-use std::path::Path;
+use std::fmt;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Seek};
+use std::path::{Path, PathBuf};
 
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::error::{Error, Result};
 
 /// One entry of the input, in input order.
 #[derive(Debug)]
-pub enum Entry<'a> {
+pub enum Entry {
     /// A referral as JSON text read from the API.
     Json(Box<RawValue>),
-    /// A referral as JSON text cut out of a file, with its line in NDJSON.
-    Text {
-        line: Option<usize>,
-        json: &'a RawValue,
-    },
+    /// A referral as JSON text cut out of a file, with its position: the line in NDJSON, the
+    /// index in an array or page.
+    Text { at: Position, json: Box<RawValue> },
     /// An NDJSON line that does not parse as a JSON object: skipped `invalid`.
     Invalid { line: usize, reason: String },
 }
 
-/// The whole input (`-` = stdin). Missing or unreadable → 66.
-pub fn read_input(path: &Path) -> Result<Vec<u8>> {
-    if path.as_os_str() == "-" {
-        let mut b = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut b)
-            .map_err(|e| Error::no_input(format!("cannot read stdin: {e}")))?;
-        return Ok(b);
+/// Where an entry stands in its file, for warnings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Position {
+    /// 1-based line of an NDJSON file.
+    Line(usize),
+    /// 0-based index in an array (or a page's `value`).
+    Index(usize),
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Position::Line(n) => write!(f, "line {n}"),
+            Position::Index(i) => write!(f, "item {i}"),
+        }
     }
-    std::fs::read(path).map_err(|e| {
-        Error::no_input(format!(
-            "cannot read {}: {}; check the path given to --from-file",
-            path.display(),
-            io_reason(&e)
+}
+
+/// How the file is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    /// Nothing but white space.
+    Empty,
+    Array,
+    /// An object whose `value` (or `items`) is the array of referrals.
+    Page,
+    /// One referral object, maybe pretty-printed over several lines.
+    Single,
+    Ndjson,
+}
+
+/// A checked input file, ready to be read.
+pub struct InputFile {
+    path: PathBuf,
+    /// How the file is named in messages.
+    name: String,
+    format: Format,
+    items: usize,
+    /// The spooled copy of stdin, removed when this is dropped.
+    _spool: Option<tempfile::TempPath>,
+}
+
+/// Open `path` (`-` = stdin) and check it whole: missing or unreadable → 66, not readable as
+/// referrals → 65.
+pub fn open(path: &Path) -> Result<InputFile> {
+    let (path, name, spool) = if path.as_os_str() == "-" {
+        let spool = spool_stdin()?;
+        (spool.to_path_buf(), "stdin".to_string(), Some(spool))
+    } else {
+        (path.to_path_buf(), path.display().to_string(), None)
+    };
+    let mut input = InputFile {
+        path,
+        name,
+        format: Format::Empty,
+        items: 0,
+        _spool: spool,
+    };
+    input.format = input.detect()?;
+    let mut items = 0;
+    input.read(input.format, &mut |_| {
+        items += 1;
+        true
+    })?;
+    input.items = items;
+    Ok(input)
+}
+
+fn spool_stdin() -> Result<tempfile::TempPath> {
+    let fail = |e: std::io::Error| {
+        Error::no_input(format!("cannot read stdin into a temporary file: {e}")).with_source(e)
+    };
+    let mut file = tempfile::NamedTempFile::new().map_err(fail)?;
+    std::io::copy(&mut std::io::stdin().lock(), &mut file).map_err(fail)?;
+    Ok(file.into_temp_path())
+}
+
+impl InputFile {
+    /// How many entries [`InputFile::each`] hands out.
+    pub fn len(&self) -> usize {
+        self.items
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items == 0
+    }
+
+    /// The file as messages name it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Hand every entry to `f`, in order, until it returns `false`.
+    pub fn each(&self, f: &mut dyn FnMut(Entry) -> bool) -> Result<()> {
+        self.read(self.format, f)
+    }
+
+    fn reader(&self) -> Result<BufReader<File>> {
+        File::open(&self.path)
+            .map(|f| BufReader::with_capacity(64 * 1024, f))
+            .map_err(|e| {
+                Error::no_input(format!(
+                    "cannot read {}: {}; check the path given to --from-file",
+                    self.name,
+                    io_reason(&e)
+                ))
+                .with_source(e)
+            })
+    }
+
+    /// The format by content: the first character, and for an object whether the whole file
+    /// is one object (with `value`/`items`: a page) or several lines of them.
+    fn detect(&self) -> Result<Format> {
+        let mut r = self.reader()?;
+        let first = loop {
+            let buf = r.fill_buf().map_err(|e| self.unreadable(e))?;
+            if buf.is_empty() {
+                return Ok(Format::Empty);
+            }
+            match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+                Some(i) => break buf[i],
+                None => {
+                    let n = buf.len();
+                    r.consume(n);
+                }
+            }
+        };
+        match first {
+            b'[' => Ok(Format::Array),
+            b'{' => {
+                r.rewind().map_err(|e| self.unreadable(e))?;
+                let mut de = serde_json::Deserializer::from_reader(r);
+                match (&mut de).deserialize_map(PageKeys).and_then(|k| {
+                    de.end()?;
+                    Ok(k)
+                }) {
+                    Ok(true) => Ok(Format::Page),
+                    Ok(false) => Ok(Format::Single),
+                    Err(_) => Ok(Format::Ndjson),
+                }
+            }
+            _ => Ok(Format::Ndjson),
+        }
+    }
+
+    fn unreadable(&self, e: std::io::Error) -> Error {
+        Error::no_input(format!("cannot read {}: {}", self.name, io_reason(&e))).with_source(e)
+    }
+
+    fn bad(&self, e: serde_json::Error) -> Error {
+        if e.is_io() {
+            return Error::no_input(format!("cannot read {}: {e}", self.name)).with_source(e);
+        }
+        Error::data(format!(
+            "{}: not readable as referrals: {} at line {} column {}",
+            self.name,
+            describe(&e),
+            e.line(),
+            e.column()
         ))
-    })
+        .with_source(e)
+    }
+
+    fn read(&self, format: Format, f: &mut dyn FnMut(Entry) -> bool) -> Result<()> {
+        match format {
+            Format::Empty => Ok(()),
+            Format::Array => {
+                let mut de = serde_json::Deserializer::from_reader(self.reader()?);
+                let r = (&mut de)
+                    .deserialize_seq(Items { f })
+                    .and_then(|_| de.end());
+                self.finish(r)
+            }
+            Format::Page => {
+                let mut de = serde_json::Deserializer::from_reader(self.reader()?);
+                let r = (&mut de)
+                    .deserialize_map(PageItems { f })
+                    .and_then(|_| de.end());
+                match r {
+                    Err(e) if e.to_string().contains(NOT_AN_ARRAY) => Err(Error::data(format!(
+                        "{}: not readable as referrals: `value` is not an array (line {} column {})",
+                        self.name,
+                        e.line(),
+                        e.column()
+                    ))),
+                    r => self.finish(r),
+                }
+            }
+            Format::Single => {
+                let json: Box<RawValue> =
+                    serde_json::from_reader(self.reader()?).map_err(|e| self.bad(e))?;
+                f(Entry::Text {
+                    at: Position::Index(0),
+                    json,
+                });
+                Ok(())
+            }
+            Format::Ndjson => self.read_ndjson(f),
+        }
+    }
+
+    /// The end of a streamed read: stopped by the receiver is no error.
+    fn finish(&self, r: serde_json::Result<()>) -> Result<()> {
+        match r {
+            Err(e) if e.to_string().starts_with(STOPPED) => Ok(()),
+            r => r.map_err(|e| self.bad(e)),
+        }
+    }
+
+    fn read_ndjson(&self, f: &mut dyn FnMut(Entry) -> bool) -> Result<()> {
+        let mut r = self.reader()?;
+        let mut buf = Vec::with_capacity(4096);
+        let mut parsed_any = false;
+        let mut first_error: Option<(usize, serde_json::Error)> = None;
+        let mut line = 0;
+        loop {
+            buf.clear();
+            if r.read_until(b'\n', &mut buf)
+                .map_err(|e| self.unreadable(e))?
+                == 0
+            {
+                break;
+            }
+            line += 1;
+            if buf.iter().all(|b| b.is_ascii_whitespace()) {
+                continue;
+            }
+            let entry = match serde_json::from_slice::<Box<RawValue>>(&buf) {
+                Ok(json) if json.get().starts_with('{') => {
+                    parsed_any = true;
+                    Entry::Text {
+                        at: Position::Line(line),
+                        json,
+                    }
+                }
+                Ok(other) => {
+                    parsed_any = true;
+                    Entry::Invalid {
+                        line,
+                        reason: format!("line {line}: a JSON {} is not a referral", kind(&other)),
+                    }
+                }
+                Err(e) => {
+                    let reason = format!("line {line}: {}", describe(&e));
+                    if first_error.is_none() {
+                        first_error = Some((line, e));
+                    }
+                    Entry::Invalid { line, reason }
+                }
+            };
+            if !f(entry) {
+                return Ok(());
+            }
+        }
+        if !parsed_any && let Some((line, e)) = first_error {
+            return Err(Error::data(format!(
+                "{}: not readable as referrals: {} at line {line} column {}",
+                self.name,
+                describe(&e),
+                e.column()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The error text that ends a streamed read when the receiver wants no more.
+const STOPPED: &str = "hunter-pc: stopped reading";
+/// The error text of a page whose `value` is not an array.
+const NOT_AN_ARRAY: &str = "hunter-pc: not an array";
+
+/// The elements of an array, each handed over as JSON text (held one at a time).
+struct Items<'f> {
+    f: &'f mut dyn FnMut(Entry) -> bool,
+}
+
+impl<'de> Visitor<'de> for Items<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(NOT_AN_ARRAY)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut index = 0;
+        // A raw value is skipped without recursion: deep nesting is no syntax error here
+        // (it is refused per referral when parsed into a value).
+        while let Some(json) = seq.next_element::<Box<RawValue>>()? {
+            let entry = Entry::Text {
+                at: Position::Index(index),
+                json,
+            };
+            if !(self.f)(entry) {
+                return Err(de::Error::custom(STOPPED));
+            }
+            index += 1;
+        }
+        Ok(())
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Items<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+/// A page object: `value` (or `items`, when there is no `value` before it) streamed through
+/// [`Items`], every other member skipped.
+struct PageItems<'f> {
+    f: &'f mut dyn FnMut(Entry) -> bool,
+}
+
+impl<'de> Visitor<'de> for PageItems<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut done = false;
+        while let Some(key) = map.next_key::<String>()? {
+            if !done && (key == "value" || key == "items") {
+                map.next_value_seed(Items { f: &mut *self.f })?;
+                done = true;
+            } else {
+                map.next_value::<IgnoredRaw>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a whole-file object is a page (has `value` or `items`), without keeping it.
+struct PageKeys;
+
+impl<'de> Visitor<'de> for PageKeys {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut page = false;
+        while let Some(key) = map.next_key::<String>()? {
+            page |= key == "value" || key == "items";
+            map.next_value::<IgnoredRaw>()?;
+        }
+        Ok(page)
+    }
+}
+
+/// Any JSON value, skipped without recursion (unlike `serde::de::IgnoredAny`, which would stop
+/// at serde_json's nesting limit).
+struct IgnoredRaw;
+
+impl<'de> de::Deserialize<'de> for IgnoredRaw {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // A raw value is captured without recursion; only its text is held, and dropped.
+        let _ = <Box<RawValue>>::deserialize(d)?;
+        Ok(IgnoredRaw)
+    }
 }
 
 fn io_reason(e: &std::io::Error) -> String {
@@ -52,92 +397,6 @@ fn io_reason(e: &std::io::Error) -> String {
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
         _ => e.to_string(),
     }
-}
-
-/// Detect the format by content and cut it into entries. Unparseable → 65.
-pub fn parse_entries<'a>(bytes: &'a [u8], name: &str) -> Result<Vec<Entry<'a>>> {
-    let Some(first) = bytes.iter().position(|b| !b.is_ascii_whitespace()) else {
-        return Ok(Vec::new()); // empty, or only blank lines: nothing to import
-    };
-    let bad = |e: serde_json::Error| {
-        Error::data(format!(
-            "{name}: not readable as referrals: {} at line {} column {}",
-            describe(&e),
-            e.line(),
-            e.column()
-        ))
-    };
-    let texts = |items: Vec<&'a RawValue>| {
-        items
-            .into_iter()
-            .map(|json| Entry::Text { line: None, json })
-            .collect()
-    };
-    if bytes[first] == b'[' {
-        return Ok(texts(serde_json::from_slice(bytes).map_err(bad)?));
-    }
-    if bytes[first] == b'{'
-        && let Ok(page) = serde_json::from_slice::<HashMap<String, &RawValue>>(bytes)
-    {
-        for key in ["value", "items"] {
-            let Some(raw) = page.get(key) else {
-                continue;
-            };
-            return match serde_json::from_str::<Vec<&RawValue>>(raw.get()) {
-                Ok(items) => Ok(texts(items)),
-                Err(_) => Err(Error::data(format!(
-                    "{name}: not readable as referrals: `{key}` is not an array (line 1 column 1)"
-                ))),
-            };
-        }
-        // A whole-file object without `value`: a single referral, one line or pretty-printed.
-        let json: &RawValue = serde_json::from_slice(bytes).map_err(bad)?;
-        return Ok(vec![Entry::Text { line: None, json }]);
-    }
-    parse_ndjson(bytes, name)
-}
-
-fn parse_ndjson<'a>(bytes: &'a [u8], name: &str) -> Result<Vec<Entry<'a>>> {
-    let mut out = Vec::new();
-    let mut parsed_any = false;
-    let mut first_error: Option<(usize, serde_json::Error)> = None;
-    for (i, raw) in bytes.split(|b| *b == b'\n').enumerate() {
-        let line = i + 1;
-        if raw.iter().all(|b| b.is_ascii_whitespace()) {
-            continue;
-        }
-        match serde_json::from_slice::<&RawValue>(raw) {
-            Ok(json) if json.get().starts_with('{') => {
-                parsed_any = true;
-                out.push(Entry::Text {
-                    line: Some(line),
-                    json,
-                });
-            }
-            Ok(other) => {
-                parsed_any = true;
-                out.push(Entry::Invalid {
-                    line,
-                    reason: format!("line {line}: a JSON {} is not a referral", kind(other)),
-                });
-            }
-            Err(e) => {
-                let reason = format!("line {line}: {}", describe(&e));
-                if first_error.is_none() {
-                    first_error = Some((line, e));
-                }
-                out.push(Entry::Invalid { line, reason });
-            }
-        }
-    }
-    if !parsed_any && let Some((line, e)) = first_error {
-        return Err(Error::data(format!(
-            "{name}: not readable as referrals: {} at line {line} column {}",
-            describe(&e),
-            e.column()
-        )));
-    }
-    Ok(out)
 }
 
 /// What kind of JSON value a (valid) text is, by its first character.
@@ -161,6 +420,21 @@ fn describe(e: &serde_json::Error) -> String {
     }
 }
 
+/// Read a whole small input (tests): every entry of `bytes` as a file would give them.
+#[cfg(test)]
+pub fn entries_of(bytes: &[u8]) -> Result<Vec<Entry>> {
+    let mut file = tempfile::NamedTempFile::new()?;
+    std::io::Write::write_all(&mut file, bytes)?;
+    let path = file.into_temp_path();
+    let input = open(&path)?;
+    let mut out = Vec::new();
+    input.each(&mut |e| {
+        out.push(e);
+        true
+    })?;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,49 +449,69 @@ mod tests {
     #[test]
     fn formats_are_detected_by_content() {
         assert_eq!(
-            referrals(&parse_entries(b"  [{\"id\":\"a\"},{\"id\":\"b\"}]", "f").unwrap()),
+            referrals(&entries_of(b"  [{\"id\":\"a\"},{\"id\":\"b\"}]").unwrap()),
             2
         );
         assert_eq!(
-            referrals(
-                &parse_entries(br#"{"value":[{"id":"a"}],"@odata.nextLink":"x"}"#, "f").unwrap()
-            ),
+            referrals(&entries_of(br#"{"value":[{"id":"a"}],"@odata.nextLink":"x"}"#).unwrap()),
             1
         );
         assert_eq!(
-            referrals(&parse_entries(br#"{"items":[{"id":"a"}]}"#, "f").unwrap()),
+            referrals(&entries_of(br#"{"@odata.count":1,"items":[{"id":"a"}]}"#).unwrap()),
             1
         );
         assert_eq!(
-            referrals(&parse_entries(b"{\"id\":\"a\"}\n{\"id\":\"b\"}\n", "f").unwrap()),
+            referrals(&entries_of(b"{\"id\":\"a\"}\n{\"id\":\"b\"}\n").unwrap()),
             2
         );
         assert_eq!(
-            referrals(&parse_entries(b"{\n  \"id\": \"a\"\n}\n", "f").unwrap()),
+            referrals(&entries_of(b"{\n  \"id\": \"a\"\n}\n").unwrap()),
             1
         );
-        assert!(parse_entries(b"\n \n", "f").unwrap().is_empty());
-        assert!(parse_entries(b"", "f").unwrap().is_empty());
+        assert!(entries_of(b"\n \n").unwrap().is_empty());
+        assert!(entries_of(b"").unwrap().is_empty());
+    }
+
+    #[test]
+    fn positions_are_indexes_or_lines() {
+        let at = |bytes: &[u8]| -> Vec<String> {
+            entries_of(bytes)
+                .unwrap()
+                .iter()
+                .map(|e| match e {
+                    Entry::Text { at, .. } => at.to_string(),
+                    Entry::Invalid { line, .. } => format!("invalid line {line}"),
+                    Entry::Json(_) => "api".into(),
+                })
+                .collect()
+        };
+        assert_eq!(at(b"[{\"id\":1},{\"id\":2}]"), ["item 0", "item 1"]);
+        assert_eq!(at(b"\n{\"id\":1}\n[]\n"), ["line 2", "invalid line 3"]);
     }
 
     #[test]
     fn broken_documents_say_where() {
-        let e = parse_entries(b"[\n{\"id\":\"a\"},\n{\"id\":", "f.json").unwrap_err();
+        let e = entries_of(b"[\n{\"id\":\"a\"},\n{\"id\":").unwrap_err();
         assert_eq!(e.exit_code(), 65);
         assert!(e.message.contains("line 3 column 6"), "{}", e.message);
-        let e = parse_entries(br#"{"value": 3}"#, "f").unwrap_err();
+        let e = entries_of(br#"{"value": 3}"#).unwrap_err();
         assert_eq!(e.exit_code(), 65);
-        let e = parse_entries(b"nope\nstill nope\n", "f").unwrap_err();
+        assert!(
+            e.message.contains("`value` is not an array"),
+            "{}",
+            e.message
+        );
+        let e = entries_of(b"nope\nstill nope\n").unwrap_err();
         assert!(e.message.contains("line 1"), "{}", e.message);
+        // Broken at the very last byte: refused whole.
+        let e = entries_of(b"[{\"id\":\"a\"},{\"id\":\"b\"}").unwrap_err();
+        assert_eq!(e.exit_code(), 65);
     }
 
     #[test]
     fn bad_ndjson_lines_are_skipped_with_their_number() {
-        let entries = parse_entries(
-            b"{\"id\":\"a\"}\n{oops\n[1]\n\xff\xfe\n{\"id\":\"b\"}\n",
-            "f",
-        )
-        .unwrap();
+        let entries =
+            entries_of(b"{\"id\":\"a\"}\n{oops\n[1]\n\xff\xfe\n{\"id\":\"b\"}\n").unwrap();
         assert_eq!(referrals(&entries), 2);
         let lines: Vec<usize> = entries
             .iter()
@@ -238,7 +532,7 @@ mod tests {
             "[".repeat(100_000),
             "]".repeat(100_000)
         );
-        let entries = parse_entries(deep.as_bytes(), "f").unwrap();
+        let entries = entries_of(deep.as_bytes()).unwrap();
         assert_eq!(referrals(&entries), 2);
         let items = crate::pipeline::ingest::prepare(entries);
         let invalid = |items: &[crate::pipeline::ingest::Item]| {
@@ -253,15 +547,26 @@ mod tests {
             "[".repeat(5000),
             "]".repeat(5000)
         );
-        let entries = parse_entries(line.as_bytes(), "f").unwrap();
+        let entries = entries_of(line.as_bytes()).unwrap();
         assert_eq!(invalid(&crate::pipeline::ingest::prepare(entries)), 1);
         // Unbalanced nesting is a syntax error: the file is refused whole.
         let broken = format!("[{}", "[".repeat(100_000));
-        assert_eq!(
-            parse_entries(broken.as_bytes(), "f")
-                .unwrap_err()
-                .exit_code(),
-            65
-        );
+        assert_eq!(entries_of(broken.as_bytes()).unwrap_err().exit_code(), 65);
+    }
+
+    #[test]
+    fn the_receiver_can_stop_the_read() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut file, b"[{\"id\":1},{\"id\":2},{\"id\":3}]").unwrap();
+        let input = open(file.path()).unwrap();
+        assert_eq!(input.len(), 3);
+        let mut seen = 0;
+        input
+            .each(&mut |_| {
+                seen += 1;
+                seen < 2
+            })
+            .unwrap();
+        assert_eq!(seen, 2);
     }
 }
