@@ -17,7 +17,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Int8, Nullable, Numeric, Text, Timestamptz};
 
 use crate::config::Direction;
-use crate::error::{Error, Kind, Result};
+use crate::error::{Error, Result};
 use crate::logging::mask;
 use crate::pipeline::extract::{Extracted, canonical_json, extract, hash_of_canonical};
 use crate::pipeline::source::{Entry, Position};
@@ -565,7 +565,7 @@ pub fn write_page(conn: &mut PgConnection, plan: &Plan) -> Result<PageWrite> {
             page.statements += w.statements;
             page.written.push(((0..rows.len()).collect(), w));
         }
-        Err(e) if e.kind == Kind::Unavailable => return Err(e),
+        Err(e) if e.ends_run() => return Err(e),
         Err(e) => {
             tracing::warn!("a batch write failed ({e}); writing this page referral by referral");
             for (i, p) in all.iter().enumerate() {
@@ -574,7 +574,7 @@ pub fn write_page(conn: &mut PgConnection, plan: &Plan) -> Result<PageWrite> {
                         page.statements += w.statements;
                         page.written.push((vec![i], w));
                     }
-                    Err(e) if e.kind == Kind::Unavailable => return Err(e),
+                    Err(e) if e.ends_run() => return Err(e),
                     Err(e) => {
                         tracing::error!(referral_id = %p.id, "referral failed: {e}");
                         page.failed.push((i, e.message.clone()));
