@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod logging;
+pub mod model;
 pub mod output;
 pub mod partner_center;
 pub mod pipeline;

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Int4, Nullable, Text, Timestamptz};
 use hunter_pc::cli::GlobalArgs;
 use hunter_pc::config::{Flags, Settings};
+use hunter_pc::model;
 use hunter_pc::scan::store::{self, ScanPlan};
 use hunter_pc::scan::{DomainScan, ScanStatus, Scanner};
 use support::dns::{DnsServer, Mode, Zones};
@@ -265,7 +266,11 @@ fn every_provider_row() {
             "{domain}: {:?}",
             scan.error
         );
-        assert_eq!(scan.provider.as_deref(), Some(*provider), "{domain}");
+        assert_eq!(
+            scan.provider.map(model::Provider::as_str),
+            Some(*provider),
+            "{domain}"
+        );
         assert_eq!(scan.gateway.as_deref(), *gateway, "{domain}");
         assert_eq!(scan.local_provider.as_deref(), *local, "{domain}");
         if *domain != "ses-user.com" {
@@ -300,7 +305,7 @@ fn mx_order_ties_null_and_none() {
         s[0].mx_hosts,
         strings(&["aa.aspmx.l.google.com", "zz.mail.protection.outlook.com"])
     );
-    assert_eq!(s[0].provider.as_deref(), Some("Google"));
+    assert_eq!(s[0].provider.map(model::Provider::as_str), Some("Google"));
     // Preference order, lower case, no trailing dots.
     assert_eq!(
         s[1].mx_hosts,
@@ -311,7 +316,7 @@ fn mx_order_ties_null_and_none() {
     for scan in &s[2..] {
         assert_eq!(scan.status, ScanStatus::Success);
         assert!(scan.mx_hosts.is_empty(), "{}", scan.domain);
-        assert_eq!(scan.provider.as_deref(), Some("Unknown"));
+        assert_eq!(scan.provider.map(model::Provider::as_str), Some("Unknown"));
         assert_eq!(scan.mx_root, None);
     }
 }
@@ -415,7 +420,7 @@ fn silent_server_fails_and_recovers_without_cache() {
     dns.set_mode(Mode::Answer);
     let s = scan_all(&dns, 2000, &["contoso.com"]).remove(0);
     assert_eq!(s.status, ScanStatus::Success);
-    assert_eq!(s.provider.as_deref(), Some("M365"));
+    assert_eq!(s.provider.map(model::Provider::as_str), Some("M365"));
 }
 
 #[test]
@@ -463,7 +468,7 @@ fn nxdomain_is_unknown_and_refused_is_a_failure() {
     let dns = server();
     let s = scan_all(&dns, 2000, &["yok.com.tr", "outside.example"]);
     assert_eq!(s[0].status, ScanStatus::Nxdomain);
-    assert_eq!(s[0].provider.as_deref(), Some("Unknown"));
+    assert_eq!(s[0].provider.map(model::Provider::as_str), Some("Unknown"));
     assert!(s[0].mx_hosts.is_empty() && !s[0].spf && !s[0].dkim);
     // Not served here: REFUSED, a transient failure, not retried.
     assert_eq!(s[1].status, ScanStatus::Failed);

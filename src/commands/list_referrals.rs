@@ -12,6 +12,7 @@ use crate::cli::{ListArgs, ListFormat, ReferralTypeFilter};
 use crate::commands::Ctx;
 use crate::db;
 use crate::error::{Error, Result};
+use crate::model::{Category, Segment};
 use crate::output::{self, Column, emit};
 
 /// Rows a table shows when `--limit` is not given (json, ndjson and csv show all).
@@ -77,9 +78,9 @@ pub struct Listed {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filters {
     /// `Some(None)`: referrals without a category (`--type none`).
-    pub referral_type: Option<Option<&'static str>>,
+    pub referral_type: Option<Option<Category>>,
     pub status: Option<String>,
-    pub segment: Option<String>,
+    pub segment: Option<Segment>,
     pub domain: Option<String>,
     pub search: Option<String>,
     pub since: Option<DateTime<Utc>>,
@@ -100,7 +101,7 @@ pub fn run(ctx: &Ctx, args: ListArgs) -> Result<()> {
     Ok(())
 }
 
-/// Check the command line's filters (exit 2 for a bad `--since` or `--limit`).
+/// Check the command line's filters (exit 2 for a bad `--since`, `--limit` or `--segment`).
 pub fn filters(args: &ListArgs, format: ListFormat) -> Result<Filters> {
     let limit = match args.limit {
         Some(n) if n < 0 => {
@@ -112,13 +113,20 @@ pub fn filters(args: &ListArgs, format: ListFormat) -> Result<Filters> {
     };
     Ok(Filters {
         referral_type: args.referral_type.map(|t| match t {
-            ReferralTypeFilter::CoSell => Some("co-sell"),
-            ReferralTypeFilter::Marketplace => Some("marketplace"),
-            ReferralTypeFilter::SolutionProvider => Some("solution-provider"),
+            ReferralTypeFilter::CoSell => Some(Category::CoSell),
+            ReferralTypeFilter::Marketplace => Some(Category::Marketplace),
+            ReferralTypeFilter::SolutionProvider => Some(Category::SolutionProvider),
             ReferralTypeFilter::None => None,
         }),
         status: args.status.clone(),
-        segment: args.segment.clone(),
+        segment: args
+            .segment
+            .as_deref()
+            .map(|s| {
+                s.parse::<Segment>()
+                    .map_err(|e| Error::usage(format!("--segment: {e}")))
+            })
+            .transpose()?,
         domain: args
             .domain
             .as_deref()
@@ -258,9 +266,9 @@ impl From<Row> for Listed {
 pub fn list(conn: &mut PgConnection, f: &Filters) -> Result<Vec<Listed>> {
     let rows: Vec<Row> = diesel::sql_query(LIST_SQL)
         .bind::<Bool, _>(f.referral_type.is_some())
-        .bind::<Nullable<Text>, _>(f.referral_type.flatten())
+        .bind::<Nullable<Text>, _>(f.referral_type.flatten().map(Category::as_str))
         .bind::<Nullable<Text>, _>(f.status.as_deref())
-        .bind::<Nullable<Text>, _>(f.segment.as_deref())
+        .bind::<Nullable<Text>, _>(f.segment.map(Segment::as_str))
         .bind::<Nullable<Text>, _>(f.domain.as_deref())
         .bind::<Nullable<Text>, _>(f.search.as_deref())
         .bind::<Nullable<Timestamptz>, _>(f.since)

@@ -154,7 +154,8 @@ fn text_table(scans: &[DomainScan], stored: &HashSet<&String>) -> String {
             vec![
                 s.domain.clone(),
                 s.status.as_str().into(),
-                s.provider.clone().unwrap_or_else(|| "-".into()),
+                s.provider
+                    .map_or_else(|| "-".into(), |p| p.as_str().to_string()),
                 s.gateway.clone().unwrap_or_else(|| "-".into()),
                 yes_no(s.spf),
                 dkim,

@@ -19,6 +19,7 @@ use diesel::sql_types::{Array, Bool, Int8, Nullable, Numeric, Text, Timestamptz}
 use crate::config::Direction;
 use crate::error::{Error, Kind, Result};
 use crate::logging::mask;
+use crate::model::{Category, LinkStatus, Provider, company_provider};
 use crate::pipeline::extract::{Extracted, canonical_json, extract, hash_of_canonical};
 use crate::pipeline::source::Entry;
 
@@ -409,7 +410,7 @@ struct Stored {
 impl Stored {
     /// Whether writing `ex` would leave this row and its company as they are.
     fn derives_the_same(&self, ex: &Extracted) -> bool {
-        self.referral_type.as_deref() == ex.referral_type
+        self.referral_type.as_deref() == ex.referral_type.map(Category::as_str)
             && self.type_ == ex.type_
             && self.qualification == ex.qualification
             && self.direction == ex.direction
@@ -428,8 +429,9 @@ impl Stored {
             && self.pc_updated_at == ex.pc_updated_at
             // linked to the company of its domain (none without one) …
             && self.company_domain == ex.domain
-            // … whose provider a tenant id would set to M365 already is.
-            && (ex.azure_tenant_id.is_none() || self.company_provider.as_deref() == Some("M365"))
+            // … whose provider a tenant id would set already is that.
+            && company_provider(ex.azure_tenant_id.is_some(), None)
+                .is_none_or(|p| self.company_provider.as_deref() == Some(p.as_str()))
     }
 }
 
@@ -544,21 +546,22 @@ fn write_rows(conn: &mut PgConnection, items: &[&Prepared]) -> Result<Written> {
     let mut w = Written::default();
 
     // Companies by domain: the first referral in processing order names a new one; a tenant id
-    // on any of them makes the provider M365. An existing company keeps its name.
+    // on any of them sets the provider ([`company_provider`]). An existing company keeps its
+    // name.
     let mut order: Vec<&str> = Vec::new();
-    let mut company: HashMap<&str, (String, Option<&'static str>)> = HashMap::new();
+    let mut company: HashMap<&str, (String, Option<Provider>)> = HashMap::new();
     for p in items {
         let Some(d) = p.ex.domain.as_deref() else {
             continue;
         };
-        let m365 = p.ex.azure_tenant_id.is_some().then_some("M365");
+        let provider = company_provider(p.ex.azure_tenant_id.is_some(), None);
         company
             .entry(d)
-            .and_modify(|c| c.1 = c.1.or(m365))
+            .and_modify(|c| c.1 = c.1.or(provider))
             .or_insert_with(|| {
                 order.push(d);
                 let name = p.ex.company_name.clone().unwrap_or_else(|| d.to_string());
-                (name, m365)
+                (name, provider)
             });
     }
     let mut company_ids: HashMap<String, i64> = HashMap::new();
@@ -567,7 +570,7 @@ fn write_rows(conn: &mut PgConnection, items: &[&Prepared]) -> Result<Written> {
         let names: Vec<String> = order.iter().map(|d| company[d].0.clone()).collect();
         let providers: Vec<Option<String>> = order
             .iter()
-            .map(|d| company[d].1.map(str::to_string))
+            .map(|d| company[d].1.map(|p| p.as_str().to_string()))
             .collect();
         // An existing company is touched (updated_at) by a new or changed referral; a forced
         // re-derivation that changes nothing writes nothing.
@@ -678,7 +681,8 @@ impl<'a> ReferralColumns<'a> {
     fn push(&mut self, p: &'a Prepared, company_id: Option<i64>, keep: bool) {
         let ex = &p.ex;
         self.referral_id.push(&p.id);
-        self.referral_type.push(ex.referral_type);
+        self.referral_type
+            .push(ex.referral_type.map(Category::as_str));
         self.type_.push(ex.type_.as_deref());
         self.qualification.push(ex.qualification.as_deref());
         self.direction.push(ex.direction.as_deref());
@@ -693,11 +697,8 @@ impl<'a> ReferralColumns<'a> {
         self.azure_tenant_id.push(ex.azure_tenant_id.as_deref());
         self.deal_value.push(ex.deal_value.as_ref());
         self.currency.push(ex.currency.as_deref());
-        self.link_status.push(if ex.domain.is_some() {
-            "auto_linked"
-        } else {
-            "unlinked"
-        });
+        self.link_status
+            .push(LinkStatus::for_domain(ex.domain.is_some()).as_str());
         self.linked_lead_id.push(company_id);
         self.pc_created_at.push(ex.pc_created_at);
         self.pc_updated_at.push(ex.pc_updated_at);

@@ -7,36 +7,8 @@ use diesel::sql_types::{BigInt, Bool, Integer, Jsonb, Text};
 use serde::Serialize;
 
 use crate::error::Result;
+pub use crate::model::RunStatus;
 use crate::pipeline::ingest::Counts;
-
-/// How a run ended (cli.md, "Status and exit code").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RunStatus {
-    Running,
-    Ok,
-    Partial,
-    Failed,
-    Skipped,
-    Disabled,
-    Locked,
-    Incomplete,
-}
-
-impl RunStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunStatus::Running => "running",
-            RunStatus::Ok => "ok",
-            RunStatus::Partial => "partial",
-            RunStatus::Failed => "failed",
-            RunStatus::Skipped => "skipped",
-            RunStatus::Disabled => "disabled",
-            RunStatus::Locked => "locked",
-            RunStatus::Incomplete => "incomplete",
-        }
-    }
-}
 
 /// The summary printed by `sync` (keys and order as cli.md lists them).
 #[derive(Debug, Clone, Serialize)]

@@ -21,33 +21,8 @@ use tokio::task::JoinSet;
 
 use crate::config::Settings;
 use crate::error::Result;
+pub use crate::model::{Provider, ScanStatus};
 use resolver::{Answer, Resolver};
-
-/// How a scan ended (`domain_signals.scan_status`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ScanStatus {
-    /// Every needed question was answered.
-    Success,
-    /// A needed question failed transiently; nothing is known.
-    Failed,
-    /// The domain does not exist.
-    Nxdomain,
-}
-
-impl ScanStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ScanStatus::Success => "success",
-            ScanStatus::Failed => "failed",
-            ScanStatus::Nxdomain => "nxdomain",
-        }
-    }
-    /// `success` and `nxdomain` are completed scans, not repeated without `--rescan`.
-    pub fn is_completed(self) -> bool {
-        !matches!(self, ScanStatus::Failed)
-    }
-}
 
 /// What one scan found. For a `failed` scan only `domain`, `status` and `error` mean anything.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -61,7 +36,7 @@ pub struct DomainScan {
     /// Registrable domain of the most preferred MX host.
     pub mx_root: Option<String>,
     /// None only for a failed scan.
-    pub provider: Option<String>,
+    pub provider: Option<Provider>,
     pub gateway: Option<String>,
     pub local_provider: Option<String>,
     pub spf: bool,
@@ -105,7 +80,7 @@ impl DomainScan {
     /// A domain that does not exist: provider `Unknown`, no signals.
     pub fn nxdomain(domain: &str) -> DomainScan {
         DomainScan {
-            provider: Some(provider::UNKNOWN.to_string()),
+            provider: Some(provider::UNKNOWN),
             ..DomainScan::empty(domain, ScanStatus::Nxdomain)
         }
     }
@@ -161,7 +136,7 @@ pub fn assess(domain: &str, answers: Answers) -> DomainScan {
         error: None,
         mx_root: provider::mx_root(&mx_hosts),
         mx_hosts,
-        provider: Some(verdict.provider.to_string()),
+        provider: Some(verdict.provider),
         gateway: verdict.gateway.map(str::to_string),
         local_provider: verdict.local_provider.map(str::to_string),
         spf: spf.is_some(),
@@ -324,8 +299,8 @@ mod tests {
     fn outcome_rules() {
         let s = assess("a.com", answers(Answer::NxDomain));
         assert_eq!(
-            (s.status, s.provider.as_deref()),
-            (ScanStatus::Nxdomain, Some("Unknown"))
+            (s.status, s.provider),
+            (ScanStatus::Nxdomain, Some(Provider::Unknown))
         );
         let s = assess(
             "a.com",
@@ -334,7 +309,7 @@ mod tests {
         assert_eq!((s.status, s.provider), (ScanStatus::Failed, None));
         let s = assess("a.com", answers(Answer::NoData));
         assert_eq!(s.status, ScanStatus::Success);
-        assert_eq!(s.provider.as_deref(), Some("Unknown"));
+        assert_eq!(s.provider, Some(Provider::Unknown));
         assert!(!s.dkim && s.dmarc_policy.is_none());
         let mut a = answers(Answer::Records(vec![(10, "mx.a.com.".into())]));
         a.dmarc = Answer::Transient("SERVFAIL".into());

@@ -9,6 +9,7 @@ use diesel::sql_types::{Array, BigInt, Bool, Int4, Nullable, Text};
 
 use super::{DmarcPolicy, Provider, ScanOutcome, Score, ScoreConfig, ScoreInput, Signals};
 use crate::error::Result;
+use crate::model::ScanStatus;
 
 /// Companies read, scored and written per batch (one read query and at most two writes each).
 pub const BATCH_SIZE: usize = 5_000;
@@ -172,14 +173,23 @@ fn read_batch_of(conn: &mut PgConnection, domains: &[String]) -> Result<Vec<Row>
 }
 
 impl Row {
-    fn input(&self) -> ScoreInput {
-        let scan = match self.scan_status.as_deref() {
+    /// What the scorer looks at. A stored name this hunter-pc does not know (a scan status or
+    /// a provider) is an error, not a guess.
+    fn input(&self) -> Result<ScoreInput> {
+        let status = self
+            .scan_status
+            .as_deref()
+            .map(str::parse::<ScanStatus>)
+            .transpose()?;
+        let scan = match status {
             None => ScanOutcome::NotScanned,
-            Some("success") => ScanOutcome::Success(Signals {
+            Some(ScanStatus::Success) => ScanOutcome::Success(Signals {
                 provider: self
                     .provider
                     .as_deref()
-                    .map_or(Provider::Unknown, Provider::from_name),
+                    .map(str::parse::<Provider>)
+                    .transpose()?
+                    .unwrap_or(Provider::Unknown),
                 mx_present: self.mx_present,
                 spf: self.spf,
                 dkim: self.dkim,
@@ -189,15 +199,14 @@ impl Row {
                     .as_deref()
                     .map_or(0, super::spf_include_count),
             }),
-            Some("nxdomain") => ScanOutcome::NxDomain,
-            // `failed` (the table's CHECK allows nothing else).
-            Some(_) => ScanOutcome::Failed,
+            Some(ScanStatus::Nxdomain) => ScanOutcome::NxDomain,
+            Some(ScanStatus::Failed) => ScanOutcome::Failed,
         };
-        ScoreInput {
+        Ok(ScoreInput {
             scan,
             azure_tenant_id: self.tenant,
             cosell: self.cosell,
-        }
+        })
     }
 
     /// The stored score, as the columns say, if there is one.
@@ -257,7 +266,7 @@ fn score_batch(
     let mut writes = Upserts::default();
     let mut stale: Vec<String> = Vec::new();
     for row in rows {
-        let input = row.input();
+        let input = row.input()?;
         let old = row.old();
         match super::score(&input, cfg) {
             Some(new) => {
