@@ -10,7 +10,6 @@ use serde::Serialize;
 
 use crate::cli::{ListArgs, ListFormat, ReferralTypeFilter};
 use crate::commands::Ctx;
-use crate::db;
 use crate::error::{Error, Result};
 use crate::model::{Category, Segment};
 use crate::output::{self, Column, emit};
@@ -95,7 +94,7 @@ pub fn run(ctx: &Ctx, args: ListArgs) -> Result<()> {
         ListFormat::Json
     });
     let filters = filters(&args, format)?;
-    let mut conn = db::connect_current(ctx.settings.require_database_url()?)?;
+    let mut conn = crate::store::connect_current(ctx.settings.require_database_url()?)?;
     let rows = list(&mut conn, &filters)?;
     emit(&render(format, &rows)?);
     Ok(())

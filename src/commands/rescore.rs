@@ -9,14 +9,14 @@ use serde_json::json;
 
 use crate::cli::RescoreArgs;
 use crate::commands::Ctx;
-use crate::db;
 use crate::error::{Error, Result};
 use crate::output::{emit, emit_json};
 use crate::score::{self, RescoreSummary, ScoreConfig};
+use crate::store;
 
 pub fn run(ctx: &Ctx, args: RescoreArgs) -> Result<()> {
     let started = Instant::now();
-    let mut conn = db::connect_current(ctx.settings.require_database_url()?)?;
+    let mut conn = store::connect_current(ctx.settings.require_database_url()?)?;
     let cfg = ScoreConfig::from_settings(&ctx.settings);
     let one = match args.domain.as_deref() {
         Some(d) => Some(known_company(&mut conn, d)?),

@@ -13,17 +13,19 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::auth::Session;
 use crate::cli::SyncArgs;
 use crate::commands::Ctx;
-use crate::db::{self, LockSession};
 use crate::error::{Error, Kind, Result};
+use crate::model::{RunSource, RunStatus};
 use crate::output::{emit, emit_json};
 use crate::partner_center::{Client, ListQuery, Stats};
-use crate::pipeline::cursor;
 use crate::pipeline::ingest::{Ingest, IngestOptions, Item, prepare};
-use crate::pipeline::runlog::{self, RunStatus, Summary};
+use crate::pipeline::runlog::{self, Summary};
 use crate::pipeline::source::{self, Entry};
 use crate::pipeline::writers::Writers;
 use crate::scan::{self, Scanner};
 use crate::score::ScoreConfig;
+use crate::store::lock::LockSession;
+use crate::store::migrations::migration_state;
+use crate::store::{self, runs, state};
 
 pub fn run(ctx: &Ctx, args: SyncArgs) -> Result<()> {
     let s = &ctx.settings;
@@ -45,10 +47,10 @@ pub fn run(ctx: &Ctx, args: SyncArgs) -> Result<()> {
     };
 
     let url = s.require_database_url()?;
-    let mut data = db::connect(url)?;
-    db::migration_state(&mut data)?.require_current()?;
-    db::for_page_writes(&mut data)?;
-    let mut run = Run::begin(ctx, &args, url, "file")?;
+    let mut data = store::connect(url)?;
+    migration_state(&mut data)?.require_current()?;
+    store::for_page_writes(&mut data)?;
+    let mut run = Run::begin(ctx, &args, url, RunSource::File)?;
     if !run.take_lock()? {
         return run.end(RunStatus::Locked, Some(Error::temp(
             "another hunter-pc sync is running (it holds the database lock); this run did nothing: try again later",
@@ -90,17 +92,17 @@ fn run_api(ctx: &Ctx, args: &SyncArgs) -> Result<()> {
     let s = &ctx.settings;
     let url = s.require_database_url()?;
     s.require_client_id()?;
-    let mut data = db::connect(url)?;
-    db::migration_state(&mut data)?.require_current()?;
-    db::for_page_writes(&mut data)?;
-    let mut run = Run::begin(ctx, args, url, "api")?;
+    let mut data = store::connect(url)?;
+    migration_state(&mut data)?.require_current()?;
+    store::for_page_writes(&mut data)?;
+    let mut run = Run::begin(ctx, args, url, RunSource::Api)?;
     if !run.take_lock()? {
         return run.end(RunStatus::Locked, Some(Error::temp(
             "another hunter-pc sync is running (it holds the database lock); this run did nothing: try again later",
         )));
     }
     if !args.force
-        && let Some(at) = cursor::recent_api_run(run.lock.conn(), s.min_sync_interval_secs)?
+        && let Some(at) = runs::recent_api_run(run.lock.conn(), s.min_sync_interval_secs)?
     {
         eprintln!(
             "hunter-pc sync: skipped: the last sync started at {at}, less than \
@@ -113,11 +115,11 @@ fn run_api(ctx: &Ctx, args: &SyncArgs) -> Result<()> {
         Ok(session) => session,
         Err(e) => return run.end(RunStatus::Failed, Some(e)),
     };
-    let stream = cursor::stream(s.direction);
+    let stream = state::stream(s.direction);
     let since = if args.force {
         None
     } else {
-        cursor::read(&mut data, &stream)?
+        state::read(&mut data, &stream)?
             .map(|(t, _)| t - chrono::Duration::seconds(s.lookback_secs as i64))
     };
     let deadline = run.started + std::time::Duration::from_secs(s.run_budget_secs);
@@ -160,7 +162,7 @@ fn run_api(ctx: &Ctx, args: &SyncArgs) -> Result<()> {
         && !args.dry_run
         && let Some(newest) = run.ingest.run_newest.clone()
     {
-        read = cursor::advance(&mut data, &stream, &newest);
+        read = state::advance(&mut data, &stream, &newest);
     }
     if args.dry_run {
         AnsiTransactionManager::rollback_transaction(&mut data)?;
@@ -261,10 +263,10 @@ struct Run<'a> {
 
 impl<'a> Run<'a> {
     /// Open the bookkeeping session and write the run's row.
-    fn begin(ctx: &'a Ctx, args: &'a SyncArgs, url: &str, source: &str) -> Result<Run<'a>> {
+    fn begin(ctx: &'a Ctx, args: &'a SyncArgs, url: &str, source: RunSource) -> Result<Run<'a>> {
         let s = &ctx.settings;
         let mut lock = LockSession::connect(url)?;
-        let id = runlog::start(
+        let id = runs::start(
             lock.conn(),
             source,
             args.force,
@@ -292,7 +294,7 @@ impl<'a> Run<'a> {
             return Ok(false);
         }
         if let Some(id) = self.summary.run_id {
-            let n = runlog::close_abandoned(self.lock.conn(), id)?;
+            let n = runs::close_abandoned(self.lock.conn(), id)?;
             if n > 0 {
                 tracing::warn!(
                     runs = n,
@@ -374,7 +376,7 @@ impl<'a> Run<'a> {
         if self.args.dry_run {
             return Ok(());
         }
-        db::after_page_writes(data)?;
+        store::after_page_writes(data)?;
         let s = &self.ctx.settings;
         let touched: Vec<String> = self.ingest.touched.iter().cloned().collect();
         let mut to_score: BTreeSet<String> = self.ingest.touched.clone();
@@ -433,7 +435,8 @@ impl<'a> Run<'a> {
             let id = self.summary.run_id.unwrap_or_default();
             let e = Error::failure(format!(
                 "{failed} referral(s) failed and the rest were committed; see `errors` of sync run #{id} \
-                 (SELECT errors FROM sync_runs WHERE id = {id})"
+                 ({})",
+                runs::errors_query(id)
             ));
             return self.end(RunStatus::Partial, Some(e));
         }

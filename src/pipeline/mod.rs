@@ -4,10 +4,9 @@
 //! The pure part is split by the spec's sections: [`category`] (pipeline.md §3), [`tenant`]
 //! (§4), [`domain`] (§5), gathered by [`extract`] together with the tracking-row fields of §2.
 //! [`source`] reads files, [`ingest`] plans and writes pages, [`writers`] writes two at a time,
-//! [`cursor`] and [`runlog`] keep the run's state.
+//! [`runlog`] is the run's summary (the cursor and the run record are in [`crate::store`]).
 
 pub mod category;
-pub mod cursor;
 pub mod domain;
 pub mod extract;
 pub mod ingest;

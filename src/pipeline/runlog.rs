@@ -1,14 +1,14 @@
-//! The `sync_runs` row of a run and the summary cli.md specifies.
+//! The summary cli.md specifies for a sync, and the run record it becomes.
 
 use std::collections::BTreeMap;
 
-use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Integer, Jsonb, Text};
+use diesel::PgConnection;
 use serde::Serialize;
 
 use crate::error::Result;
 pub use crate::model::RunStatus;
 use crate::pipeline::ingest::Counts;
+use crate::store::runs;
 
 /// The summary printed by `sync` (keys and order as cli.md lists them).
 #[derive(Debug, Clone, Serialize)]
@@ -135,78 +135,35 @@ impl Summary {
     }
 }
 
-#[derive(QueryableByName)]
-struct Id {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-}
-
-/// Insert the run's row (status `running`) and return its id.
-pub fn start(
-    conn: &mut PgConnection,
-    source: &str,
-    forced: bool,
-    dry_run: bool,
-    direction: &str,
-) -> Result<i64> {
-    Ok(diesel::sql_query(
-        "INSERT INTO sync_runs (status, source, forced, dry_run, direction) \
-         VALUES ('running', $1, $2, $3, $4) RETURNING id",
-    )
-    .bind::<Text, _>(source)
-    .bind::<Bool, _>(forced)
-    .bind::<Bool, _>(dry_run)
-    .bind::<Text, _>(direction)
-    .get_result::<Id>(conn)?
-    .id)
-}
-
-/// Record how the run ended, with its counts and per-referral errors.
+/// Record how the run ended, with its counts and per-referral errors (`sync_runs`).
 pub fn finish(
     conn: &mut PgConnection,
     s: &Summary,
     errors: &BTreeMap<String, String>,
 ) -> Result<()> {
     let Some(id) = s.run_id else { return Ok(()) };
-    let n = |v: i64| i32::try_from(v).unwrap_or(i32::MAX);
-    diesel::sql_query(
-        "UPDATE sync_runs SET finished_at = now(), status = $2, fetched = $3, new = $4, \
-         updated = $5, unchanged = $6, skipped = $7, failed = $8, unlinked = $9, \
-         companies_created = $10, companies_updated = $11, raw_leads_inserted = $12, \
-         scans_ok = $13, scans_failed = $14, scans_skipped_already_scanned = $15, scored = $16, \
-         pages = $17, duration_ms = $18, errors = $19 WHERE id = $1",
+    runs::finish(
+        conn,
+        id,
+        &runs::Finished {
+            status: s.status,
+            fetched: s.fetched,
+            new: s.new,
+            updated: s.updated,
+            unchanged: s.unchanged,
+            skipped: &s.skipped,
+            failed: s.failed,
+            unlinked: s.unlinked,
+            companies_created: s.companies_created,
+            companies_updated: s.companies_updated,
+            raw_leads_inserted: s.raw_leads_inserted,
+            scans_ok: s.scans_ok,
+            scans_failed: s.scans_failed,
+            scans_skipped_already_scanned: s.scans_skipped_already_scanned,
+            scored: s.scored,
+            pages: s.pages,
+            duration_ms: s.duration_ms,
+            errors,
+        },
     )
-    .bind::<BigInt, _>(id)
-    .bind::<Text, _>(s.status.as_str())
-    .bind::<Integer, _>(n(s.fetched))
-    .bind::<Integer, _>(n(s.new))
-    .bind::<Integer, _>(n(s.updated))
-    .bind::<Integer, _>(n(s.unchanged))
-    .bind::<Jsonb, _>(serde_json::to_value(&s.skipped)?)
-    .bind::<Integer, _>(n(s.failed))
-    .bind::<Integer, _>(n(s.unlinked))
-    .bind::<Integer, _>(n(s.companies_created))
-    .bind::<Integer, _>(n(s.companies_updated))
-    .bind::<Integer, _>(n(s.raw_leads_inserted))
-    .bind::<Integer, _>(n(s.scans_ok))
-    .bind::<Integer, _>(n(s.scans_failed))
-    .bind::<Integer, _>(n(s.scans_skipped_already_scanned))
-    .bind::<Integer, _>(n(s.scored))
-    .bind::<Integer, _>(n(s.pages))
-    .bind::<BigInt, _>(s.duration_ms)
-    .bind::<Jsonb, _>(serde_json::to_value(errors)?)
-    .execute(conn)?;
-    Ok(())
-}
-
-/// Runs still `running` when a new run holds the lock ended without finishing (killed, or the
-/// machine went down): record them as `failed`, so `status` does not show them running forever.
-pub fn close_abandoned(conn: &mut PgConnection, current: i64) -> Result<usize> {
-    Ok(diesel::sql_query(
-        "UPDATE sync_runs SET status = 'failed', \
-           errors = errors || '{\"run\": \"the process ended before the run finished\"}'::jsonb \
-         WHERE status = 'running' AND id < $1",
-    )
-    .bind::<BigInt, _>(current)
-    .execute(conn)?)
 }
