@@ -8,8 +8,8 @@ use diesel::sql_types::{Array, Bool, Int4, Nullable, Text, Timestamptz};
 use hunter_pc::cli::GlobalArgs;
 use hunter_pc::config::{Flags, Settings};
 use hunter_pc::model;
-use hunter_pc::scan::store::{self, ScanPlan};
 use hunter_pc::scan::{DomainScan, ScanStatus, Scanner};
+use hunter_pc::store::signals::{self, ScanPlan};
 use support::dns::{DnsServer, Mode, Zones};
 use support::pg::TestDb;
 
@@ -582,7 +582,7 @@ fn first_failed_scan_then_failed_rescan_keeps_old_signals() {
 
     // First scan fails: stored with its error, provider NULL, no signals.
     dns.set_mode(Mode::Silent);
-    store::store(&mut conn, &scan_all(&dns, 300, &["dkim-s1.com"])).unwrap();
+    signals::write(&mut conn, &scan_all(&dns, 300, &["dkim-s1.com"])).unwrap();
     let r = signals(&mut conn, "dkim-s1.com").unwrap();
     assert_eq!(r.scan_status, "failed");
     assert!(r.scan_error.as_deref().unwrap_or("").contains("timed out"));
@@ -595,7 +595,7 @@ fn first_failed_scan_then_failed_rescan_keeps_old_signals() {
 
     // The server answers: a full picture, and the company's provider follows.
     dns.set_mode(Mode::Answer);
-    store::store(&mut conn, &scan_all(&dns, 2000, &["dkim-s1.com"])).unwrap();
+    signals::write(&mut conn, &scan_all(&dns, 2000, &["dkim-s1.com"])).unwrap();
     let ok = signals(&mut conn, "dkim-s1.com").unwrap();
     assert_eq!(ok.scan_status, "success");
     assert_eq!(ok.scan_error, None);
@@ -613,7 +613,7 @@ fn first_failed_scan_then_failed_rescan_keeps_old_signals() {
 
     // A failed rescan keeps the signals and status; only the failure and the attempt change.
     dns.set_mode(Mode::ServFail);
-    store::store(&mut conn, &scan_all(&dns, 300, &["dkim-s1.com"])).unwrap();
+    signals::write(&mut conn, &scan_all(&dns, 300, &["dkim-s1.com"])).unwrap();
     let kept = signals(&mut conn, "dkim-s1.com").unwrap();
     assert_eq!(kept.scan_status, "success");
     assert!(
@@ -648,7 +648,7 @@ fn store_only_companies_nxdomain_and_tenant_rule() {
     add_company(&mut conn, "yok.com.tr");
     let dns = server();
     let scans = scan_all(&dns, 2000, &["gsmtp.com", "yok.com.tr", "contoso.com"]);
-    store::store(&mut conn, &scans).unwrap();
+    signals::write(&mut conn, &scans).unwrap();
 
     // The signals say Google; the company stays M365 because a referral gave a tenant id.
     assert_eq!(
@@ -696,7 +696,7 @@ fn plan_selects_as_section_6_says() {
             ScanStatus::Nxdomain => DomainScan::nxdomain(d),
             ScanStatus::Failed => DomainScan::failed(d, "MX: timed out"),
         };
-        store::store(conn, &[scan]).unwrap();
+        signals::write(conn, &[scan]).unwrap();
     };
     // a: touched, never scanned. b: touched, scanned. c: referral, never scanned.
     // d: referral, failed just now. e: no referral, never scanned. f: referral, success.
@@ -713,7 +713,7 @@ fn plan_selects_as_section_6_says() {
     .unwrap();
     let touched = strings(&["b.test", "a.test", "not-a-company.test"]);
 
-    let p = store::plan(&mut conn, &touched, false, 3600).unwrap();
+    let p = signals::plan(&mut conn, &touched, false, 3600).unwrap();
     assert_eq!(
         p,
         ScanPlan {
@@ -721,19 +721,19 @@ fn plan_selects_as_section_6_says() {
             skipped_already_scanned: 1,
         }
     );
-    let p = store::plan(&mut conn, &touched, false, 0).unwrap();
+    let p = signals::plan(&mut conn, &touched, false, 0).unwrap();
     assert_eq!(
         p.to_scan,
         strings(&["a.test", "c.test", "d.test", "h.test"])
     );
-    let p = store::plan(&mut conn, &touched, true, 3600).unwrap();
+    let p = signals::plan(&mut conn, &touched, true, 3600).unwrap();
     assert_eq!(
         p.to_scan,
         strings(&["b.test", "a.test", "c.test", "h.test"])
     );
     assert_eq!(p.skipped_already_scanned, 0);
     // A touched failed one is always rescanned, however recent.
-    let p = store::plan(&mut conn, &strings(&["d.test"]), false, 3600).unwrap();
+    let p = signals::plan(&mut conn, &strings(&["d.test"]), false, 3600).unwrap();
     assert_eq!(p.to_scan, strings(&["d.test", "c.test", "h.test"]));
 }
 

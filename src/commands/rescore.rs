@@ -3,8 +3,7 @@
 
 use std::time::Instant;
 
-use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
+use diesel::PgConnection;
 use serde_json::json;
 
 use crate::cli::RescoreArgs;
@@ -12,7 +11,7 @@ use crate::commands::Ctx;
 use crate::error::{Error, Result};
 use crate::output::{emit, emit_json};
 use crate::score::{self, RescoreSummary, ScoreConfig};
-use crate::store;
+use crate::store::{self, companies};
 
 pub fn run(ctx: &Ctx, args: RescoreArgs) -> Result<()> {
     let started = Instant::now();
@@ -49,18 +48,8 @@ pub fn run(ctx: &Ctx, args: RescoreArgs) -> Result<()> {
 
 /// The domain as stored (see `given_domain`), when a company has it; else exit 1.
 fn known_company(conn: &mut PgConnection, given: &str) -> Result<String> {
-    #[derive(QueryableByName)]
-    struct Found {
-        #[diesel(sql_type = Bool)]
-        found: bool,
-    }
     let domain = super::given_domain(given)?;
-    let found =
-        diesel::sql_query("SELECT EXISTS (SELECT 1 FROM companies WHERE domain = $1) AS found")
-            .bind::<Text, _>(&domain)
-            .get_result::<Found>(conn)?
-            .found;
-    if found {
+    if companies::exists(conn, &domain)? {
         Ok(domain)
     } else {
         Err(Error::failure(format!(

@@ -21,11 +21,11 @@ use crate::pipeline::ingest::{Ingest, IngestOptions, Item, prepare};
 use crate::pipeline::runlog::{self, Summary};
 use crate::pipeline::source::{self, Entry};
 use crate::pipeline::writers::Writers;
-use crate::scan::{self, Scanner};
+use crate::scan::Scanner;
 use crate::score::ScoreConfig;
 use crate::store::lock::LockSession;
 use crate::store::migrations::migration_state;
-use crate::store::{self, runs, state};
+use crate::store::{self, runs, signals, state};
 
 pub fn run(ctx: &Ctx, args: SyncArgs) -> Result<()> {
     let s = &ctx.settings;
@@ -381,7 +381,7 @@ impl<'a> Run<'a> {
         let touched: Vec<String> = self.ingest.touched.iter().cloned().collect();
         let mut to_score: BTreeSet<String> = self.ingest.touched.clone();
         if !self.args.no_scan {
-            let plan = scan::store::plan(data, &touched, self.args.rescan, s.scan_retry_secs)?;
+            let plan = signals::plan(data, &touched, self.args.rescan, s.scan_retry_secs)?;
             self.summary.scans_skipped_already_scanned = plan.skipped_already_scanned as i64;
             if !plan.to_scan.is_empty() {
                 let rt = super::runtime()?;
@@ -392,7 +392,7 @@ impl<'a> Run<'a> {
                     s.scan_concurrency,
                     self.ctx.progress(),
                 ));
-                scan::store::store(data, &scans)?;
+                signals::write(data, &scans)?;
                 for scan in &scans {
                     if scan.status.is_completed() {
                         self.summary.scans_ok += 1;

@@ -1,5 +1,5 @@
-//! DNS mail-signal scans (pipeline.md §6): the questions, the answer classes, the provider
-//! rules, and which domains a sync scans ([`store`]).
+//! DNS mail-signal scans (pipeline.md §6): the questions, the answer classes and the provider
+//! rules. Which domains a sync scans, and storing scans, is [`crate::store::signals`].
 //!
 //! A scan asks, all at once: MX and TXT of the domain, TXT of `_dmarc.<domain>` and TXT of
 //! `<selector>._domainkey.<domain>` for each of [`parse::DKIM_SELECTORS`]. A transient failure
@@ -8,7 +8,6 @@
 pub mod parse;
 pub mod provider;
 pub mod resolver;
-pub mod store;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -22,6 +21,7 @@ use tokio::task::JoinSet;
 use crate::config::Settings;
 use crate::error::Result;
 pub use crate::model::{Provider, ScanStatus};
+use crate::store::signals::SignalsRow;
 use resolver::{Answer, Resolver};
 
 /// What one scan found. For a `failed` scan only `domain`, `status` and `error` mean anything.
@@ -82,6 +82,30 @@ impl DomainScan {
         DomainScan {
             provider: Some(provider::UNKNOWN),
             ..DomainScan::empty(domain, ScanStatus::Nxdomain)
+        }
+    }
+}
+
+/// A scan as its `domain_signals` row: a failed scan knows nothing, so its signals are NULL.
+impl From<&DomainScan> for SignalsRow {
+    fn from(scan: &DomainScan) -> SignalsRow {
+        let known = scan.status != ScanStatus::Failed;
+        let signal = |v| if known { Some(v) } else { None };
+        SignalsRow {
+            domain: scan.domain.clone(),
+            scan_status: scan.status,
+            scan_error: scan.error.clone(),
+            mx_hosts: signal(scan.mx_hosts.clone()),
+            mx_root: scan.mx_root.clone().filter(|_| known),
+            provider: scan.provider.filter(|_| known),
+            gateway: scan.gateway.clone().filter(|_| known),
+            local_provider: scan.local_provider.clone().filter(|_| known),
+            spf: known.then_some(scan.spf),
+            spf_record: scan.spf_record.clone().filter(|_| known),
+            dkim: known.then_some(scan.dkim),
+            dkim_selectors: signal(scan.dkim_selectors.clone()),
+            dmarc_policy: scan.dmarc_policy.clone().filter(|_| known),
+            dmarc_coverage: scan.dmarc_coverage.filter(|_| known),
         }
     }
 }

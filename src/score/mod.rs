@@ -1,11 +1,12 @@
 //! Lead scoring (pipeline.md §8): the pure scorer [`score`] over a company's signals and
-//! referral facts, with the rule table in [`rules`], and the set-based database pass
-//! [`score_domains`] that `sync`, `scan` and `rescore` call.
+//! referral facts, with the rule table in [`rules`], and the set-based pass [`score_domains`]
+//! (batches read and written through [`crate::store::scores`]) that `sync`, `scan` and
+//! `rescore` call.
 
-mod db;
+mod batch;
 pub mod rules;
 
-pub use db::{RescoreSummary, score_domains};
+pub use batch::{RescoreSummary, score_domains};
 
 use crate::config::Settings;
 use crate::model::company_provider;

@@ -1,14 +1,28 @@
-//! The storage layer: connections, the page sessions' settings, row counts for `status`, and
-//! one module per table family:
+//! The storage layer: every SQL statement of hunter-pc, one module per table family.
 //!
+//! - this module: connections, the page sessions' settings, row counts for `status`;
 //! - [`migrations`]: the embedded migrations, their state, the up/down plans;
 //! - [`lock`]: the bookkeeping session that holds the one-sync-at-a-time advisory lock;
+//! - [`referrals`]: `partner_center_referrals` (and the raw leads a page inserts with it):
+//!   the stored-row read and the batch write of a page, the listing;
+//! - [`companies`]: the `companies` table;
+//! - [`signals`]: `domain_signals`: which domains a sync scans, writing scans;
+//! - [`scores`]: `lead_scores`: the batch reads and writes of scoring;
 //! - [`runs`]: `sync_runs`, the run record;
 //! - [`state`]: `sync_state`, the incremental cursor.
+//!
+//! Each table's name and columns are written in its module only. Bulk writes send one array
+//! per column and `unnest` them (one statement per batch, whatever its size). Names of domain
+//! values (`M365`, `co-sell`, `failed`, …) come from [`crate::model`] as bound parameters.
+//! Nothing outside this module holds SQL text (`tests/architecture.rs` checks it).
 
+pub mod companies;
 pub mod lock;
 pub mod migrations;
+pub mod referrals;
 pub mod runs;
+pub mod scores;
+pub mod signals;
 pub mod state;
 
 use diesel::connection::SimpleConnection;
@@ -72,11 +86,11 @@ pub fn after_page_writes(conn: &mut PgConnection) -> Result<()> {
 
 /// The tables of cli.md, in the order `status` lists their row counts.
 pub const TABLES: [&str; 7] = [
-    "companies",
-    "raw_leads",
-    "partner_center_referrals",
-    "domain_signals",
-    "lead_scores",
+    companies::TABLE,
+    referrals::RAW_LEADS,
+    referrals::TABLE,
+    signals::TABLE,
+    scores::TABLE,
     runs::TABLE,
     state::TABLE,
 ];
@@ -99,4 +113,40 @@ pub fn row_counts(conn: &mut PgConnection) -> Result<Vec<(&'static str, i64)>> {
         out.push((t, n));
     }
     Ok(out)
+}
+
+/// The text of a `text[]` literal (`{"a","b\"c"}`). A `text[]` column of a bulk write travels as
+/// one such text per row, cast back in the statement: `unnest` cannot take an array of arrays
+/// of different lengths.
+pub(crate) fn array_literal(items: &[String]) -> String {
+    let mut out = String::from("{");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        for c in item.chars() {
+            if c == '"' || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out.push('"');
+    }
+    out.push('}');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn array_literals_quote_every_element() {
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(super::array_literal(&[]), "{}");
+        assert_eq!(super::array_literal(&v(&["a.b", "c"])), r#"{"a.b","c"}"#);
+        assert_eq!(
+            super::array_literal(&v(&["x\"y", "a\\b", "", "{,}", "NULL"])),
+            r#"{"x\"y","a\\b","","{,}","NULL"}"#
+        );
+    }
 }
