@@ -27,7 +27,7 @@ pub mod state;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable};
+use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::{Connection, PgConnection};
 
 use crate::error::{Error, Result};
@@ -113,6 +113,20 @@ pub fn row_counts(conn: &mut PgConnection) -> Result<Vec<(&'static str, i64)>> {
         out.push((t, n));
     }
     Ok(out)
+}
+
+/// A row as JSON text (`row_to_json(…)::text AS j`), for `status`.
+#[derive(QueryableByName)]
+struct JsonRow {
+    #[diesel(sql_type = Nullable<Text>)]
+    j: Option<String>,
+}
+
+/// The JSON of a row read as [`JsonRow`]; `Null` when there was none.
+fn json_of(row: Option<JsonRow>) -> serde_json::Value {
+    row.and_then(|r| r.j)
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(serde_json::Value::Null)
 }
 
 /// The text of a `text[]` literal (`{"a","b\"c"}`). A `text[]` column of a bulk write travels as

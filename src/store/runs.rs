@@ -135,28 +135,14 @@ pub fn recent_api_run(conn: &mut PgConnection, secs: u64) -> Result<Option<DateT
     Ok(row.started_at)
 }
 
-/// A row as JSON text (`row_to_json`).
-#[derive(QueryableByName)]
-pub(super) struct JsonRow {
-    #[diesel(sql_type = Nullable<Text>)]
-    j: Option<String>,
-}
-
-/// The JSON of a row read as [`JsonRow`]; `Null` when there was none.
-pub(super) fn json_of(row: Option<JsonRow>) -> Value {
-    row.and_then(|r| r.j)
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(Value::Null)
-}
-
 /// The latest run's row as JSON (every column), for `status`; `Null` before the first run.
 pub fn last_json(conn: &mut PgConnection) -> Result<Value> {
     let row = diesel::sql_query(
         "SELECT row_to_json(r)::text AS j FROM sync_runs r ORDER BY id DESC LIMIT 1",
     )
-    .get_result::<JsonRow>(conn)
+    .get_result::<super::JsonRow>(conn)
     .optional()?;
-    Ok(json_of(row))
+    Ok(super::json_of(row))
 }
 
 /// The statement an operator runs to read a run's per-referral errors (named in messages).

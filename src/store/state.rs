@@ -57,7 +57,7 @@ pub fn row_json(conn: &mut PgConnection, stream: &str) -> Result<Value> {
     let row =
         diesel::sql_query("SELECT row_to_json(c)::text AS j FROM sync_state c WHERE stream = $1")
             .bind::<Text, _>(stream)
-            .get_result::<super::runs::JsonRow>(conn)
+            .get_result::<super::JsonRow>(conn)
             .optional()?;
-    Ok(super::runs::json_of(row))
+    Ok(super::json_of(row))
 }
