@@ -125,7 +125,7 @@ fn main() {
     let url = with_db(&server, &name);
     let result = std::panic::catch_unwind(|| {
         let mut conn = PgConnection::establish(&url).expect("connect to the benchmark database");
-        hunter_pc::db::migrate_up(&mut conn, None).expect("migrate");
+        hunter_pc::store::migrations::migrate_up(&mut conn, None).expect("migrate");
         let t = Instant::now();
         conn.batch_execute(&seed_sql(COMPANIES)).expect("seed");
         eprintln!(

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use diesel::connection::SimpleConnection;
 use serde_json::Value;
 use support::pg::TestDb;
-use support::{assert_exit, hunter, last_stderr_line, r#gen};
+use support::{assert_exit, r#gen, hunter, last_stderr_line};
 
 /// A TCP listener on loopback that accepts every connection and never says a word.
 fn silent_server() -> (std::net::SocketAddr, std::sync::mpsc::Sender<()>) {
@@ -48,7 +48,12 @@ fn a_database_that_never_answers_ends_each_command_with_69_within_the_connect_ti
     let url = format!("postgres://postgres@{addr}/hunter");
     let file = write_ndjson(home.path(), &r#gen::referrals(41, 2));
     let commands: [Vec<String>; 3] = [
-        vec!["sync".into(), "--no-scan".into(), "--from-file".into(), file.display().to_string()],
+        vec![
+            "sync".into(),
+            "--no-scan".into(),
+            "--from-file".into(),
+            file.display().to_string(),
+        ],
         vec!["status".into()],
         vec!["migrate".into(), "status".into()],
     ];
@@ -89,9 +94,7 @@ fn a_write_blocked_by_another_sessions_lock_ends_the_run_within_the_lock_timeout
         .unwrap();
     let mut holder = db.conn();
     holder
-        .batch_execute(
-            "BEGIN; SELECT 1 FROM companies WHERE domain = 'example.com' FOR UPDATE",
-        )
+        .batch_execute("BEGIN; SELECT 1 FROM companies WHERE domain = 'example.com' FOR UPDATE")
         .unwrap();
     let file = write_ndjson(home.path(), &referrals);
     let started = Instant::now();
@@ -115,7 +118,10 @@ fn a_write_blocked_by_another_sessions_lock_ends_the_run_within_the_lock_timeout
              ORDER BY id DESC LIMIT 1",
         )
         .unwrap();
-    assert!(run.starts_with("failed|75|") && run.contains("lock"), "{run}");
+    assert!(
+        run.starts_with("failed|75|") && run.contains("lock"),
+        "{run}"
+    );
     // The pages before the blocked one are kept.
     let stored = db.count("SELECT count(*) AS n FROM partner_center_referrals");
     assert!(stored >= 100, "{stored} stored");

@@ -85,7 +85,7 @@ fn migrate_up_down_up_gives_the_same_schema_even_with_rows() {
         t
     });
     let st = status_json(&db, home.path());
-    let known: Vec<String> = hunter_pc::db::known_migrations()
+    let known: Vec<String> = hunter_pc::store::migrations::known_migrations()
         .into_iter()
         .map(|m| m.version)
         .collect();
@@ -130,7 +130,7 @@ fn migrate_up_down_up_gives_the_same_schema_even_with_rows() {
 fn down_to_leaves_that_version_and_up_to_stops_there_and_redo_works() {
     let home = tempfile::tempdir().unwrap();
     let db = TestDb::empty();
-    let known: Vec<String> = hunter_pc::db::known_migrations()
+    let known: Vec<String> = hunter_pc::store::migrations::known_migrations()
         .into_iter()
         .map(|m| m.version)
         .collect();
@@ -249,7 +249,7 @@ fn status_exit_codes_follow_the_contract() {
     assert_eq!(j["database"]["reachable"], true);
     assert_eq!(
         j["database"]["pending"].as_array().unwrap().len(),
-        hunter_pc::db::known_migrations().len()
+        hunter_pc::store::migrations::known_migrations().len()
     );
 
     // Migrated, flag off: 0, with counts for every table and secrets redacted.
@@ -456,8 +456,8 @@ fn the_harness_runs_on_a_throwaway_cluster() {
         "must not use the default port: {url}"
     );
     let mut conn = <diesel::PgConnection as diesel::Connection>::establish(&url).unwrap();
-    hunter_pc::db::migrate_up(&mut conn, None).unwrap();
-    let st = hunter_pc::db::migration_state(&mut conn).unwrap();
+    hunter_pc::store::migrations::migrate_up(&mut conn, None).unwrap();
+    let st = hunter_pc::store::migrations::migration_state(&mut conn).unwrap();
     assert!(st.pending.is_empty());
     drop(conn);
     pg::stop_throwaway(&cluster);

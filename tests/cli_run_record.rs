@@ -271,7 +271,7 @@ fn every_exit_of_a_file_sync_is_recorded_with_its_code_and_error() {
 
     // Another sync holds the lock: `locked`, 75.
     let mut holder = db.conn();
-    let key = hunter_pc::db::SYNC_LOCK_KEY;
+    let key = hunter_pc::store::lock::SYNC_LOCK_KEY;
     holder
         .batch_execute(&format!("SELECT pg_advisory_lock({key})"))
         .unwrap();

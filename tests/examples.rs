@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
 use hunter_pc::config::{Flags, Settings};
+use hunter_pc::model::Category;
 use hunter_pc::pipeline::extract::{Extracted, extract};
 use hunter_pc::scan::{DomainScan, ScanStatus, Scanner};
 use hunter_pc::score::{
@@ -194,7 +195,11 @@ fn every_example_referral_extracts_as_intended() {
             }
         };
         check("id", got.referral_id.as_deref(), Some(want.id));
-        check("referral_type", got.referral_type, want.category);
+        check(
+            "referral_type",
+            got.referral_type.map(Category::as_str),
+            want.category,
+        );
         check(
             "azure_tenant_id",
             got.azure_tenant_id.as_deref(),
@@ -340,10 +345,7 @@ fn outcome_of(scan: &DomainScan) -> ScanOutcome {
         ScanStatus::Failed => ScanOutcome::Failed,
         ScanStatus::Nxdomain => ScanOutcome::NxDomain,
         ScanStatus::Success => ScanOutcome::Success(Signals {
-            provider: scan
-                .provider
-                .as_deref()
-                .map_or(Provider::Unknown, Provider::from_name),
+            provider: scan.provider.unwrap_or(Provider::Unknown),
             mx_present: !scan.mx_hosts.is_empty(),
             spf: scan.spf,
             dkim: scan.dkim,
@@ -380,7 +382,7 @@ fn every_example_domain_scans_and_scores_as_intended_over_loopback_dns() {
     for e in example_referrals().iter().map(extract) {
         if let Some(d) = e.domain {
             *tenant.entry(d.clone()).or_default() |= e.azure_tenant_id.is_some();
-            *cosell.entry(d).or_default() |= e.referral_type == Some("co-sell");
+            *cosell.entry(d).or_default() |= e.referral_type == Some(Category::CoSell);
         }
     }
 
@@ -403,11 +405,11 @@ fn every_example_domain_scans_and_scores_as_intended_over_loopback_dns() {
         let shown_provider = if has_tenant {
             "M365"
         } else {
-            scan.provider.as_deref().unwrap_or("-")
+            scan.provider.map_or("-", Provider::as_str)
         };
         let detail = scan.gateway.as_deref().or(scan.local_provider.as_deref());
         let got = (
-            scan.provider.as_deref(),
+            scan.provider.map(Provider::as_str),
             shown_provider,
             s.segment.as_str(),
             s.readiness_score,

@@ -3,7 +3,9 @@
 //! Outside vectors: `tests/data/psl-tests.txt` (the Public Suffix List project's tests) and
 //! `tests/data/idna-test-v2-hostnames.txt` (a selection of Unicode's IdnaTestV2.txt).
 
-use hunter_pc::pipeline::category::{CO_SELL, MARKETPLACE, SOLUTION_PROVIDER, matching_row};
+use hunter_pc::pipeline::category::{
+    CO_SELL, Category, MARKETPLACE, SOLUTION_PROVIDER, matching_row,
+};
 use hunter_pc::pipeline::domain::{
     CONSUMER_DOMAINS, is_public_suffix, normalize_domain, normalize_host, registrable_domain,
 };
@@ -326,7 +328,7 @@ fn unparseable_dates_are_null_with_a_warning() {
 // ---------------------------------------------------------------------------------------------
 // §3 category: one test per row, then fall-through and case rules
 
-fn row(referral: Value) -> Option<(u8, &'static str)> {
+fn row(referral: Value) -> Option<(u8, Category)> {
     let by_table = matching_row(&referral);
     assert_eq!(extract(&referral).referral_type, by_table.map(|(_, c)| c));
     by_table

@@ -6,8 +6,9 @@ mod support;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Int4, Nullable, Text, Timestamptz};
 use hunter_pc::config::{Flags, Settings};
-use hunter_pc::scan::store::{self, ScanPlan};
+use hunter_pc::model;
 use hunter_pc::scan::{DomainScan, ScanStatus, Scanner};
+use hunter_pc::store::signals::{self, ScanPlan};
 use support::dns::{DnsServer, Mode, Zones};
 use support::pg::TestDb;
 
@@ -264,7 +265,11 @@ fn every_provider_row() {
             "{domain}: {:?}",
             scan.error
         );
-        assert_eq!(scan.provider.as_deref(), Some(*provider), "{domain}");
+        assert_eq!(
+            scan.provider.map(model::Provider::as_str),
+            Some(*provider),
+            "{domain}"
+        );
         assert_eq!(scan.gateway.as_deref(), *gateway, "{domain}");
         assert_eq!(scan.local_provider.as_deref(), *local, "{domain}");
         if *domain != "ses-user.com" {
@@ -299,7 +304,7 @@ fn mx_order_ties_null_and_none() {
         s[0].mx_hosts,
         strings(&["aa.aspmx.l.google.com", "zz.mail.protection.outlook.com"])
     );
-    assert_eq!(s[0].provider.as_deref(), Some("Google"));
+    assert_eq!(s[0].provider.map(model::Provider::as_str), Some("Google"));
     // Preference order, lower case, no trailing dots.
     assert_eq!(
         s[1].mx_hosts,
@@ -310,7 +315,7 @@ fn mx_order_ties_null_and_none() {
     for scan in &s[2..] {
         assert_eq!(scan.status, ScanStatus::Success);
         assert!(scan.mx_hosts.is_empty(), "{}", scan.domain);
-        assert_eq!(scan.provider.as_deref(), Some("Unknown"));
+        assert_eq!(scan.provider.map(model::Provider::as_str), Some("Unknown"));
         assert_eq!(scan.mx_root, None);
     }
 }
@@ -414,7 +419,7 @@ fn silent_server_fails_and_recovers_without_cache() {
     dns.set_mode(Mode::Answer);
     let s = scan_all(&dns, 2000, &["contoso.com"]).remove(0);
     assert_eq!(s.status, ScanStatus::Success);
-    assert_eq!(s.provider.as_deref(), Some("M365"));
+    assert_eq!(s.provider.map(model::Provider::as_str), Some("M365"));
 }
 
 #[test]
@@ -462,7 +467,7 @@ fn nxdomain_is_unknown_and_refused_is_a_failure() {
     let dns = server();
     let s = scan_all(&dns, 2000, &["yok.com.tr", "outside.example"]);
     assert_eq!(s[0].status, ScanStatus::Nxdomain);
-    assert_eq!(s[0].provider.as_deref(), Some("Unknown"));
+    assert_eq!(s[0].provider.map(model::Provider::as_str), Some("Unknown"));
     assert!(s[0].mx_hosts.is_empty() && !s[0].spf && !s[0].dkim);
     // Not served here: REFUSED, a transient failure, not retried.
     assert_eq!(s[1].status, ScanStatus::Failed);
@@ -576,7 +581,7 @@ fn first_failed_scan_then_failed_rescan_keeps_old_signals() {
 
     // First scan fails: stored with its error, provider NULL, no signals.
     dns.set_mode(Mode::Silent);
-    store::store(&mut conn, &scan_all(&dns, 300, &["dkim-s1.com"])).unwrap();
+    signals::write(&mut conn, &scan_all(&dns, 300, &["dkim-s1.com"])).unwrap();
     let r = signals(&mut conn, "dkim-s1.com").unwrap();
     assert_eq!(r.scan_status, "failed");
     assert!(r.scan_error.as_deref().unwrap_or("").contains("timed out"));
@@ -589,7 +594,7 @@ fn first_failed_scan_then_failed_rescan_keeps_old_signals() {
 
     // The server answers: a full picture, and the company's provider follows.
     dns.set_mode(Mode::Answer);
-    store::store(&mut conn, &scan_all(&dns, 2000, &["dkim-s1.com"])).unwrap();
+    signals::write(&mut conn, &scan_all(&dns, 2000, &["dkim-s1.com"])).unwrap();
     let ok = signals(&mut conn, "dkim-s1.com").unwrap();
     assert_eq!(ok.scan_status, "success");
     assert_eq!(ok.scan_error, None);
@@ -607,7 +612,7 @@ fn first_failed_scan_then_failed_rescan_keeps_old_signals() {
 
     // A failed rescan keeps the signals and status; only the failure and the attempt change.
     dns.set_mode(Mode::ServFail);
-    store::store(&mut conn, &scan_all(&dns, 300, &["dkim-s1.com"])).unwrap();
+    signals::write(&mut conn, &scan_all(&dns, 300, &["dkim-s1.com"])).unwrap();
     let kept = signals(&mut conn, "dkim-s1.com").unwrap();
     assert_eq!(kept.scan_status, "success");
     assert!(
@@ -642,7 +647,7 @@ fn store_only_companies_nxdomain_and_tenant_rule() {
     add_company(&mut conn, "yok.com.tr");
     let dns = server();
     let scans = scan_all(&dns, 2000, &["gsmtp.com", "yok.com.tr", "contoso.com"]);
-    store::store(&mut conn, &scans).unwrap();
+    signals::write(&mut conn, &scans).unwrap();
 
     // The signals say Google; the company stays M365 because a referral gave a tenant id.
     assert_eq!(
@@ -690,7 +695,7 @@ fn plan_selects_as_section_6_says() {
             ScanStatus::Nxdomain => DomainScan::nxdomain(d),
             ScanStatus::Failed => DomainScan::failed(d, "MX: timed out"),
         };
-        store::store(conn, &[scan]).unwrap();
+        signals::write(conn, &[scan]).unwrap();
     };
     // a: touched, never scanned. b: touched, scanned. c: referral, never scanned.
     // d: referral, failed just now. e: no referral, never scanned. f: referral, success.
@@ -707,7 +712,7 @@ fn plan_selects_as_section_6_says() {
     .unwrap();
     let touched = strings(&["b.test", "a.test", "not-a-company.test"]);
 
-    let p = store::plan(&mut conn, &touched, false, 3600).unwrap();
+    let p = signals::plan(&mut conn, &touched, false, 3600).unwrap();
     assert_eq!(
         p,
         ScanPlan {
@@ -715,19 +720,19 @@ fn plan_selects_as_section_6_says() {
             skipped_already_scanned: 1,
         }
     );
-    let p = store::plan(&mut conn, &touched, false, 0).unwrap();
+    let p = signals::plan(&mut conn, &touched, false, 0).unwrap();
     assert_eq!(
         p.to_scan,
         strings(&["a.test", "c.test", "d.test", "h.test"])
     );
-    let p = store::plan(&mut conn, &touched, true, 3600).unwrap();
+    let p = signals::plan(&mut conn, &touched, true, 3600).unwrap();
     assert_eq!(
         p.to_scan,
         strings(&["b.test", "a.test", "c.test", "h.test"])
     );
     assert_eq!(p.skipped_already_scanned, 0);
     // A touched failed one is always rescanned, however recent.
-    let p = store::plan(&mut conn, &strings(&["d.test"]), false, 3600).unwrap();
+    let p = signals::plan(&mut conn, &strings(&["d.test"]), false, 3600).unwrap();
     assert_eq!(p.to_scan, strings(&["d.test", "c.test", "h.test"]));
 }
 

@@ -1,18 +1,22 @@
 //! `list-referrals [filters] [--format table|json|ndjson|csv] [--limit N]`: stored referrals
-//! joined to their company, signals and score (cli.md). Every filter is a bound parameter.
+//! joined to their company, signals and score (cli.md). Every filter is a bound parameter
+//! ([`crate::store::referrals::list`]).
 
 use std::io::IsTerminal;
 
+use bigdecimal::ToPrimitive;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Int4, Nullable, Text, Timestamptz};
+use diesel::PgConnection;
 use serde::Serialize;
 
 use crate::cli::{ListArgs, ListFormat, ReferralTypeFilter};
 use crate::commands::Ctx;
-use crate::db;
 use crate::error::{Error, Result};
+use crate::model::{Category, Segment};
 use crate::output::{self, Column, emit};
+use crate::store::{self, referrals};
+
+pub use crate::store::referrals::Filters;
 
 /// Rows a table shows when `--limit` is not given (json, ndjson and csv show all).
 pub const TABLE_DEFAULT_LIMIT: i64 = 100;
@@ -73,20 +77,6 @@ pub struct Listed {
     pub synced_at: String,
 }
 
-/// The filters of cli.md, already checked.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Filters {
-    /// `Some(None)`: referrals without a category (`--type none`).
-    pub referral_type: Option<Option<&'static str>>,
-    pub status: Option<String>,
-    pub segment: Option<String>,
-    pub domain: Option<String>,
-    pub search: Option<String>,
-    pub since: Option<DateTime<Utc>>,
-    pub unlinked: bool,
-    pub limit: Option<i64>,
-}
-
 pub fn run(ctx: &Ctx, args: ListArgs) -> Result<()> {
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
         ListFormat::Table
@@ -94,13 +84,13 @@ pub fn run(ctx: &Ctx, args: ListArgs) -> Result<()> {
         ListFormat::Json
     });
     let filters = filters(&args, format)?;
-    let mut conn = db::connect_current(ctx.settings.require_database_url()?)?;
+    let mut conn = store::connect_current(ctx.settings.require_database_url()?)?;
     let rows = list(&mut conn, &filters)?;
     emit(&render(format, &rows)?)?;
     Ok(())
 }
 
-/// Check the command line's filters (exit 2 for a bad `--since` or `--limit`).
+/// Check the command line's filters (exit 2 for a bad `--since`, `--limit` or `--segment`).
 pub fn filters(args: &ListArgs, format: ListFormat) -> Result<Filters> {
     let limit = match args.limit {
         Some(n) if n < 0 => {
@@ -112,13 +102,20 @@ pub fn filters(args: &ListArgs, format: ListFormat) -> Result<Filters> {
     };
     Ok(Filters {
         referral_type: args.referral_type.map(|t| match t {
-            ReferralTypeFilter::CoSell => Some("co-sell"),
-            ReferralTypeFilter::Marketplace => Some("marketplace"),
-            ReferralTypeFilter::SolutionProvider => Some("solution-provider"),
+            ReferralTypeFilter::CoSell => Some(Category::CoSell),
+            ReferralTypeFilter::Marketplace => Some(Category::Marketplace),
+            ReferralTypeFilter::SolutionProvider => Some(Category::SolutionProvider),
             ReferralTypeFilter::None => None,
         }),
         status: args.status.clone(),
-        segment: args.segment.clone(),
+        segment: args
+            .segment
+            .as_deref()
+            .map(|s| {
+                s.parse::<Segment>()
+                    .map_err(|e| Error::usage(format!("--segment: {e}")))
+            })
+            .transpose()?,
         domain: args
             .domain
             .as_deref()
@@ -147,108 +144,36 @@ pub fn parse_since(text: &str) -> Result<DateTime<Utc>> {
     )))
 }
 
-/// One static statement; a filter that is not given is a NULL parameter. Status and segment
-/// compare without case; search looks for the text in company, customer and domain, any case.
-const LIST_SQL: &str = "
-SELECT r.referral_id, r.referral_type, r.type AS type_, r.qualification, r.direction, r.status,
-       r.substatus, r.company_name, r.customer_name, r.customer_country, r.domain, r.raw_domain,
-       r.azure_tenant_id, r.deal_value::float8 AS deal_value, r.currency, r.link_status,
-       COALESCE(c.provider, s.provider) AS provider, l.segment, l.readiness_score AS score,
-       l.priority_category, r.pc_updated_at, r.synced_at
-FROM partner_center_referrals r
-LEFT JOIN companies c ON c.domain = r.domain
-LEFT JOIN domain_signals s ON s.domain = r.domain
-LEFT JOIN lead_scores l ON l.domain = r.domain
-WHERE ($1 = false OR ($2::text IS NULL AND r.referral_type IS NULL) OR r.referral_type = $2)
-  AND ($3::text IS NULL OR lower(r.status) = lower($3))
-  AND ($4::text IS NULL OR lower(l.segment) = lower($4))
-  AND ($5::text IS NULL OR r.domain = $5)
-  AND ($6::text IS NULL
-       OR strpos(lower(coalesce(r.company_name, '')), lower($6)) > 0
-       OR strpos(lower(coalesce(r.customer_name, '')), lower($6)) > 0
-       OR strpos(lower(coalesce(r.domain, '')), lower($6)) > 0)
-  AND ($7::timestamptz IS NULL OR r.pc_updated_at >= $7)
-  AND ($8 = false OR r.link_status = 'unlinked')
-ORDER BY r.pc_updated_at DESC NULLS LAST, r.referral_id
-LIMIT $9
-";
-
-#[derive(QueryableByName)]
-struct Row {
-    #[diesel(sql_type = Text)]
-    referral_id: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    referral_type: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    type_: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    qualification: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    direction: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    status: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    substatus: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    company_name: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    customer_name: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    customer_country: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    domain: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    raw_domain: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    azure_tenant_id: Option<String>,
-    #[diesel(sql_type = Nullable<diesel::sql_types::Double>)]
-    deal_value: Option<f64>,
-    #[diesel(sql_type = Nullable<Text>)]
-    currency: Option<String>,
-    #[diesel(sql_type = Text)]
-    link_status: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    provider: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    segment: Option<String>,
-    #[diesel(sql_type = Nullable<Int4>)]
-    score: Option<i32>,
-    #[diesel(sql_type = Nullable<Text>)]
-    priority_category: Option<String>,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    pc_updated_at: Option<DateTime<Utc>>,
-    #[diesel(sql_type = Timestamptz)]
-    synced_at: DateTime<Utc>,
-}
-
 fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
-impl From<Row> for Listed {
-    fn from(r: Row) -> Self {
+impl From<referrals::ListedRow> for Listed {
+    fn from(r: referrals::ListedRow) -> Self {
+        let f = r.fields;
         Listed {
             referral_id: r.referral_id,
-            referral_type: r.referral_type,
-            type_: r.type_,
-            qualification: r.qualification,
-            direction: r.direction,
-            status: r.status,
-            substatus: r.substatus,
-            company_name: r.company_name,
-            customer_name: r.customer_name,
-            customer_country: r.customer_country,
-            domain: r.domain,
-            raw_domain: r.raw_domain,
-            azure_tenant_id: r.azure_tenant_id,
-            deal_value: r.deal_value,
-            currency: r.currency,
+            referral_type: f.referral_type,
+            type_: f.type_,
+            qualification: f.qualification,
+            direction: f.direction,
+            status: f.status,
+            substatus: f.substatus,
+            company_name: f.company_name,
+            customer_name: f.customer_name,
+            customer_country: f.customer_country,
+            domain: f.domain,
+            raw_domain: f.raw_domain,
+            azure_tenant_id: f.azure_tenant_id,
+            // numeric(15,2) to the nearest double, as Postgres' `::float8` gives it.
+            deal_value: f.deal_value.as_ref().and_then(ToPrimitive::to_f64),
+            currency: f.currency,
             link_status: r.link_status,
             provider: r.provider,
             segment: r.segment,
             score: r.score,
             priority_category: r.priority_category,
-            pc_updated_at: r.pc_updated_at.map(rfc3339),
+            pc_updated_at: f.pc_updated_at.map(rfc3339),
             synced_at: rfc3339(r.synced_at),
         }
     }
@@ -256,18 +181,10 @@ impl From<Row> for Listed {
 
 /// The referrals the filters select, newest Partner Center update first, then by id.
 pub fn list(conn: &mut PgConnection, f: &Filters) -> Result<Vec<Listed>> {
-    let rows: Vec<Row> = diesel::sql_query(LIST_SQL)
-        .bind::<Bool, _>(f.referral_type.is_some())
-        .bind::<Nullable<Text>, _>(f.referral_type.flatten())
-        .bind::<Nullable<Text>, _>(f.status.as_deref())
-        .bind::<Nullable<Text>, _>(f.segment.as_deref())
-        .bind::<Nullable<Text>, _>(f.domain.as_deref())
-        .bind::<Nullable<Text>, _>(f.search.as_deref())
-        .bind::<Nullable<Timestamptz>, _>(f.since)
-        .bind::<Bool, _>(f.unlinked)
-        .bind::<Nullable<BigInt>, _>(f.limit)
-        .load(conn)?;
-    Ok(rows.into_iter().map(Listed::from).collect())
+    Ok(referrals::list(conn, f)?
+        .into_iter()
+        .map(Listed::from)
+        .collect())
 }
 
 /// The table's columns (94 characters with the gaps, under a 100-column terminal).

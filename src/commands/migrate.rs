@@ -4,20 +4,20 @@ use serde_json::json;
 
 use crate::cli::MigrateCommand;
 use crate::commands::Ctx;
-use crate::db;
 use crate::error::Result;
 use crate::output::{emit, emit_json};
+use crate::store::{self, migrations};
 
 pub fn run(ctx: &Ctx, cmd: MigrateCommand) -> Result<()> {
-    let mut conn = db::connect(ctx.settings.require_database_url()?)?;
-    let state = db::migration_state(&mut conn)?;
+    let mut conn = store::connect(ctx.settings.require_database_url()?)?;
+    let state = migrations::migration_state(&mut conn)?;
     match cmd {
         MigrateCommand::Status(a) => {
             if a.json {
                 emit_json(&json!({"applied": state.applied, "pending": state.pending}))?;
             } else {
                 let mut out = String::new();
-                for m in db::known_migrations() {
+                for m in migrations::known_migrations() {
                     let mark = if state.applied.contains(&m.version) {
                         "applied"
                     } else {
@@ -37,7 +37,7 @@ pub fn run(ctx: &Ctx, cmd: MigrateCommand) -> Result<()> {
         }
         MigrateCommand::Up { to, dry_run } => {
             state.require_known()?;
-            let to = to.as_deref().map(db::resolve_version).transpose()?;
+            let to = to.as_deref().map(migrations::resolve_version).transpose()?;
             if dry_run {
                 let plan: Vec<&String> = state
                     .pending
@@ -47,7 +47,7 @@ pub fn run(ctx: &Ctx, cmd: MigrateCommand) -> Result<()> {
                 emit(&plan_text("would apply", &plan))?;
                 return Ok(());
             }
-            let done = db::migrate_up(&mut conn, to.as_deref())?;
+            let done = migrations::migrate_up(&mut conn, to.as_deref())?;
             eprintln!("applied {} migration(s)", done.len());
             Ok(())
         }
@@ -58,26 +58,26 @@ pub fn run(ctx: &Ctx, cmd: MigrateCommand) -> Result<()> {
             dry_run,
         } => {
             state.require_known()?;
-            let to = to.as_deref().map(db::resolve_version).transpose()?;
-            let plan = db::down_plan(&state, steps, to.as_deref(), all);
+            let to = to.as_deref().map(migrations::resolve_version).transpose()?;
+            let plan = migrations::down_plan(&state, steps, to.as_deref(), all);
             if dry_run {
                 emit(&plan_text("would revert", &plan.iter().collect::<Vec<_>>()))?;
                 return Ok(());
             }
-            db::migrate_down(&mut conn, &plan)?;
+            migrations::migrate_down(&mut conn, &plan)?;
             eprintln!("reverted {} migration(s)", plan.len());
             Ok(())
         }
         MigrateCommand::Redo => {
             state.require_known()?;
-            let plan = db::down_plan(&state, Some(1), None, false);
+            let plan = migrations::down_plan(&state, Some(1), None, false);
             if plan.is_empty() {
                 return Err(crate::error::Error::failure(
                     "no migration is applied, so there is nothing to redo: run `hunter-pc migrate up`",
                 ));
             }
-            db::migrate_down(&mut conn, &plan)?;
-            let done = db::migrate_up(&mut conn, plan.first().map(String::as_str))?;
+            migrations::migrate_down(&mut conn, &plan)?;
+            let done = migrations::migrate_up(&mut conn, plan.first().map(String::as_str))?;
             eprintln!("redid {}", done.join(", "));
             Ok(())
         }

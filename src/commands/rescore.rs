@@ -3,20 +3,19 @@
 
 use std::time::Instant;
 
-use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
+use diesel::PgConnection;
 use serde_json::json;
 
 use crate::cli::RescoreArgs;
 use crate::commands::Ctx;
-use crate::db;
 use crate::error::{Error, Result};
 use crate::output::{emit, emit_json};
 use crate::score::{self, RescoreSummary, ScoreConfig};
+use crate::store::{self, companies};
 
 pub fn run(ctx: &Ctx, args: RescoreArgs) -> Result<()> {
     let started = Instant::now();
-    let mut conn = db::connect_current(ctx.settings.require_database_url()?)?;
+    let mut conn = store::connect_current(ctx.settings.require_database_url()?)?;
     let cfg = ScoreConfig::from_settings(&ctx.settings);
     let one = match args.domain.as_deref() {
         Some(d) => Some(known_company(&mut conn, d)?),
@@ -49,18 +48,8 @@ pub fn run(ctx: &Ctx, args: RescoreArgs) -> Result<()> {
 
 /// The domain as stored (see `given_domain`), when a company has it; else exit 1.
 fn known_company(conn: &mut PgConnection, given: &str) -> Result<String> {
-    #[derive(QueryableByName)]
-    struct Found {
-        #[diesel(sql_type = Bool)]
-        found: bool,
-    }
     let domain = super::given_domain(given)?;
-    let found =
-        diesel::sql_query("SELECT EXISTS (SELECT 1 FROM companies WHERE domain = $1) AS found")
-            .bind::<Text, _>(&domain)
-            .get_result::<Found>(conn)?
-            .found;
-    if found {
+    if companies::exists(conn, &domain)? {
         Ok(domain)
     } else {
         Err(Error::failure(format!(

@@ -14,8 +14,9 @@ use crate::commands::Ctx;
 use crate::config::Settings;
 use crate::error::Result;
 use crate::output;
-use crate::scan::{DomainScan, ScanStatus, Scanner, store};
+use crate::scan::{DomainScan, ScanStatus, Scanner};
 use crate::score::ScoreConfig;
+use crate::store::{self, companies, signals};
 
 pub fn run(ctx: &Ctx, args: ScanArgs) -> Result<()> {
     let mut domains: Vec<String> = Vec::new();
@@ -27,7 +28,7 @@ pub fn run(ctx: &Ctx, args: ScanArgs) -> Result<()> {
     }
     // Connect before scanning: a bad database setting fails fast, not after the DNS work.
     let mut conn = match ctx.settings.database_url.as_deref() {
-        Some(url) => Some(crate::db::connect_current(url)?),
+        Some(url) => Some(store::connect_current(url)?),
         None => {
             tracing::info!("no database configured: scan results are printed, not stored");
             None
@@ -47,16 +48,16 @@ pub fn run(ctx: &Ctx, args: ScanArgs) -> Result<()> {
 
     let mut stamps = HashMap::new();
     if let Some(conn) = conn.as_mut() {
-        let companies = store::company_domains(conn, &domains)?;
+        let companies = companies::existing(conn, &domains)?;
         let stored: Vec<DomainScan> = scans
             .iter()
             .filter(|s| companies.contains(&s.domain))
             .cloned()
             .collect();
-        store::store(conn, &stored)?;
+        signals::write(conn, &stored)?;
         let stored_domains: Vec<String> = stored.into_iter().map(|s| s.domain).collect();
         rescore_stored(conn, &stored_domains, &ctx.settings)?;
-        stamps = store::stamps(conn, &stored_domains)?;
+        stamps = signals::stamps(conn, &stored_domains)?;
     }
     for scan in &scans {
         if scan.status == ScanStatus::Failed {
@@ -95,7 +96,10 @@ fn json_row(
     stamp: Option<&(DateTime<Utc>, i32)>,
     scanned_at: DateTime<Utc>,
 ) -> Value {
-    let mut row = store::columns(scan);
+    let mut row = match serde_json::to_value(signals::SignalsRow::from(scan)) {
+        Ok(Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
     let (at, attempts) = match stamp {
         Some((at, n)) => (*at, Value::from(*n)),
         None => (scanned_at, Value::Null),
@@ -154,7 +158,8 @@ fn text_table(scans: &[DomainScan], stored: &HashSet<&String>) -> String {
             vec![
                 s.domain.clone(),
                 s.status.as_str().into(),
-                s.provider.clone().unwrap_or_else(|| "-".into()),
+                s.provider
+                    .map_or_else(|| "-".into(), |p| p.as_str().to_string()),
                 s.gateway.clone().unwrap_or_else(|| "-".into()),
                 yes_no(s.spf),
                 dkim,

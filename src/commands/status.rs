@@ -1,29 +1,11 @@
 //! `status`: one screen an operator reads first. Changes nothing; no network but the database.
 
-use diesel::prelude::*;
-use diesel::sql_types::{Nullable, Text};
 use serde_json::{Value, json};
 
 use crate::commands::Ctx;
-use crate::db;
 use crate::error::{Error, Result};
 use crate::output::emit;
-
-#[derive(QueryableByName)]
-struct JsonRow {
-    #[diesel(sql_type = Nullable<Text>)]
-    j: Option<String>,
-}
-
-fn json_query(conn: &mut PgConnection, sql: &str) -> Result<Value> {
-    let row = diesel::sql_query(sql)
-        .get_result::<JsonRow>(conn)
-        .optional()?;
-    Ok(row
-        .and_then(|r| r.j)
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(Value::Null))
-}
+use crate::store::{self, migrations, runs, state};
 
 pub fn run(ctx: &Ctx, as_json: bool) -> Result<()> {
     let s = &ctx.settings;
@@ -45,29 +27,19 @@ pub fn run(ctx: &Ctx, as_json: bool) -> Result<()> {
                 "no database configured: set DATABASE_URL or pass --database-url URL",
             ))
         }
-        Some(url) => match db::connect(url) {
+        Some(url) => match store::connect(url) {
             Err(e) => verdict = Some(e),
             Ok(mut conn) => {
-                let state = db::migration_state(&mut conn)?;
+                let state = migrations::migration_state(&mut conn)?;
                 report["database"] = json!({
                     "reachable": true, "applied": state.applied, "pending": state.pending,
                 });
                 if let Err(e) = state.require_current() {
                     verdict = Some(e);
                 } else {
-                    report["last_run"] = json_query(
-                        &mut conn,
-                        "SELECT row_to_json(r)::text AS j FROM sync_runs r ORDER BY id DESC LIMIT 1",
-                    )?;
-                    let stream = format!("referrals:{}", s.direction.as_str());
-                    report["cursor"] = json_query(
-                        &mut conn,
-                        &format!(
-                            "SELECT row_to_json(c)::text AS j FROM sync_state c WHERE stream = '{}'",
-                            stream.replace('\'', "''")
-                        ),
-                    )?;
-                    let counts: serde_json::Map<String, Value> = db::row_counts(&mut conn)?
+                    report["last_run"] = runs::last_json(&mut conn)?;
+                    report["cursor"] = state::row_json(&mut conn, &state::stream(s.direction))?;
+                    let counts: serde_json::Map<String, Value> = store::row_counts(&mut conn)?
                         .into_iter()
                         .map(|(t, n)| (t.to_string(), json!(n)))
                         .collect();

@@ -65,7 +65,7 @@ pub fn run(ctx: &Ctx, args: SyncArgs) -> Result<()> {
 fn write_metrics(path: &std::path::Path, report: &ops::sync::SyncReport) {
     let m = crate::metrics::RunMetrics {
         summary: report.summary.as_ref(),
-        source: report.source,
+        source: report.source.as_str(),
         exit_code: report.error.as_ref().map_or(0, |e| e.exit_code()),
         started_at: report.started_at,
         finished_at: chrono::Utc::now(),

@@ -19,17 +19,19 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::auth::{AuthConfig, Session};
 use crate::config::Direction;
-use crate::db::{self, LockSession};
 use crate::error::{Error, Kind, Result};
+use crate::model::RunSource;
 use crate::ops::Stop;
 use crate::partner_center::{Client, ClientConfig, ListQuery, Stats};
-use crate::pipeline::cursor;
 use crate::pipeline::ingest::{Ingest, IngestOptions, Item, prepare};
 use crate::pipeline::runlog::{self, RunStatus, Summary};
 use crate::pipeline::source::{self, Entry};
 use crate::pipeline::writers::Writers;
-use crate::scan::{self, ScanConfig, Scanner};
+use crate::scan::{ScanConfig, Scanner};
 use crate::score::ScoreConfig;
+use crate::store::lock::LockSession;
+use crate::store::migrations::migration_state;
+use crate::store::{self, runs, signals, state};
 
 /// Where the referrals come from.
 #[derive(Debug, Clone)]
@@ -80,8 +82,7 @@ pub struct SyncOptions {
 /// How a sync ended.
 #[derive(Debug)]
 pub struct SyncReport {
-    /// `api` or `file`.
-    pub source: &'static str,
+    pub source: RunSource,
     pub started_at: chrono::DateTime<chrono::Utc>,
     /// The start of the newest `ok` API sync (this one included), when the database said.
     pub last_ok_api: Option<chrono::DateTime<chrono::Utc>>,
@@ -115,11 +116,11 @@ impl SyncReport {
 }
 
 impl SyncOptions {
-    /// `api` or `file`, as `sync_runs.source` says it.
-    pub fn source(&self) -> &'static str {
+    /// Where the run reads from, as `sync_runs.source` says it.
+    pub fn source(&self) -> RunSource {
         match self.input {
-            Input::Api(_) => "api",
-            Input::File(_) => "file",
+            Input::Api(_) => RunSource::Api,
+            Input::File(_) => RunSource::File,
         }
     }
 }
@@ -225,9 +226,9 @@ fn open(opts: &SyncOptions) -> Result<(String, PgConnection)> {
             .as_deref()
             .ok_or_else(crate::config::no_client_id)?;
     }
-    let mut data = db::connect(&url)?;
-    db::migration_state(&mut data)?.require_current()?;
-    db::for_page_writes(&mut data)?;
+    let mut data = store::connect(&url)?;
+    migration_state(&mut data)?.require_current()?;
+    store::for_page_writes(&mut data)?;
     Ok((url, data))
 }
 
@@ -273,7 +274,7 @@ impl Run<'_> {
             Input::Api(api) => {
                 if !self.opts.force
                     && let Some(at) =
-                        cursor::recent_api_run(self.record.conn(), api.min_interval_secs)?
+                        runs::recent_api_run(self.record.conn(), api.min_interval_secs)?
                 {
                     self.notice = Some(format!(
                         "hunter-pc sync: skipped: the last sync started at {at}, less than \
@@ -371,11 +372,11 @@ impl Run<'_> {
     fn api(&mut self, data: &mut PgConnection, api: &ApiInput) -> Result<()> {
         let opts = self.opts;
         let session = Session::open(&api.auth)?;
-        let stream = cursor::stream(opts.direction);
+        let stream = state::stream(opts.direction);
         let since = if opts.force {
             None
         } else {
-            cursor::read(data, &stream)?
+            state::read(data, &stream)?
                 .map(|(t, _)| t - chrono::Duration::from_std(api.lookback).unwrap_or_default())
         };
         let deadline = self.started + opts.run_budget;
@@ -430,7 +431,7 @@ impl Run<'_> {
             && !opts.stop.requested()
             && let Some(newest) = self.ingest.run_newest.clone()
         {
-            read = cursor::advance(data, &stream, &newest);
+            read = state::advance(data, &stream, &newest);
         }
         if opts.dry_run {
             AnsiTransactionManager::rollback_transaction(data)?;
@@ -501,11 +502,11 @@ impl Run<'_> {
         if opts.dry_run {
             return Ok(());
         }
-        db::after_page_writes(data)?;
+        store::after_page_writes(data)?;
         let touched: Vec<String> = self.ingest.touched.iter().cloned().collect();
         let mut to_score: BTreeSet<String> = self.ingest.touched.clone();
         if !opts.no_scan {
-            let plan = scan::store::plan(data, &touched, opts.rescan, opts.scan_retry_secs)?;
+            let plan = signals::plan(data, &touched, opts.rescan, opts.scan_retry_secs)?;
             self.scans.skipped_already_scanned = plan.skipped_already_scanned as i64;
             if !plan.to_scan.is_empty() {
                 let rt = crate::ops::runtime()?;
@@ -516,7 +517,7 @@ impl Run<'_> {
                     opts.scan_concurrency,
                     opts.progress,
                 ));
-                scan::store::store(data, &scans)?;
+                signals::write(data, &scans)?;
                 // One warning per cause, with a count and a few names; each domain at debug.
                 let mut causes: std::collections::BTreeMap<String, Vec<&str>> = Default::default();
                 for scan in &scans {
@@ -603,7 +604,8 @@ fn verdict(run: &Run, outcome: Result<Outcome>) -> (RunStatus, Option<Error>) {
                 RunStatus::Partial,
                 Some(Error::failure(format!(
                     "{failed} referral(s) failed and the rest were committed; see `errors` of \
-                     sync run #{id} (SELECT errors FROM sync_runs WHERE id = {id})"
+                     sync run #{id} ({})",
+                    runs::errors_query(id)
                 ))),
             )
         }
@@ -617,7 +619,7 @@ fn finish(mut run: Run, outcome: Result<Outcome>) -> SyncReport {
     let summary = run.summary(status);
     run.record
         .finish(&summary, &run.ingest.errors, error.as_ref());
-    let last_ok_api = runlog::last_ok_api(run.record.conn()).unwrap_or_else(|e| {
+    let last_ok_api = runs::last_ok_api(run.record.conn()).unwrap_or_else(|e| {
         tracing::warn!("cannot read the last ok API sync: {e}");
         None
     });
@@ -669,12 +671,13 @@ struct RunRecord {
 impl RunRecord {
     fn begin(url: &str, opts: &SyncOptions) -> Result<RunRecord> {
         let mut lock = LockSession::connect(url)?;
-        let id = runlog::start(
+        let id = runs::start(
             lock.conn(),
             opts.source(),
             opts.force,
             opts.dry_run,
             opts.direction.as_str(),
+            runlog::hostname().as_deref(),
         )?;
         Ok(RunRecord {
             id,
@@ -694,7 +697,7 @@ impl RunRecord {
         if !self.lock.try_lock()? {
             return Ok(false);
         }
-        let n = runlog::close_abandoned(self.lock.conn(), self.id)?;
+        let n = runs::close_abandoned(self.lock.conn(), self.id)?;
         if n > 0 {
             tracing::warn!(
                 runs = n,
@@ -737,7 +740,7 @@ impl Drop for RunRecord {
         } else {
             ("the run ended without recording its outcome", 1)
         };
-        if let Err(e) = runlog::fail_unfinished(self.lock.conn(), self.id, why, code) {
+        if let Err(e) = runs::fail_unfinished(self.lock.conn(), self.id, why, code) {
             tracing::error!("could not record the sync run: {e}");
         }
     }

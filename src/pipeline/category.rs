@@ -6,11 +6,12 @@
 use serde_json::Value;
 
 use super::view::{at, is_present, text};
+pub use crate::model::Category;
 
 /// The three categories a referral can have (the fourth answer is none: NULL).
-pub const CO_SELL: &str = "co-sell";
-pub const MARKETPLACE: &str = "marketplace";
-pub const SOLUTION_PROVIDER: &str = "solution-provider";
+pub const CO_SELL: Category = Category::CoSell;
+pub const MARKETPLACE: Category = Category::Marketplace;
+pub const SOLUTION_PROVIDER: Category = Category::SolutionProvider;
 
 /// Where an explicit label may be, in order; `type` counts only when it is not one of
 /// Microsoft's own values ([`MICROSOFT_TYPES`]).
@@ -45,7 +46,7 @@ enum Condition {
 }
 
 /// pipeline.md §3, row by row (row 3 has two ways to match, so two lines).
-const RULES: &[(u8, Condition, &str)] = &[
+const RULES: &[(u8, Condition, Category)] = &[
     (
         1,
         Condition::LabelContainsAny(&["co-sell", "cosell", "co_sell", "co sell"]),
@@ -79,12 +80,12 @@ const RULES: &[(u8, Condition, &str)] = &[
 ];
 
 /// The referral's category by the §3 table, or `None` when no row matches.
-pub fn referral_type(referral: &Value) -> Option<&'static str> {
+pub fn referral_type(referral: &Value) -> Option<Category> {
     matching_row(referral).map(|(_, category)| category)
 }
 
 /// The first matching row of §3 and its category (the row number helps explain a result).
-pub fn matching_row(referral: &Value) -> Option<(u8, &'static str)> {
+pub fn matching_row(referral: &Value) -> Option<(u8, Category)> {
     let label = explicit_label(referral).map(str::to_lowercase);
     RULES
         .iter()

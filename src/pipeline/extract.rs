@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::view::{at, scalar_text, text};
 use super::{category, domain, tenant};
+use crate::model::Category;
 
 /// The one-candidate normaliser and the registrable-domain function, for the lead and scan code.
 pub use super::domain::{normalize_domain, registrable_domain};
@@ -22,7 +23,7 @@ pub struct Extracted {
     /// `direction` in lower case; `None` when missing (counts as incoming).
     pub direction: Option<String>,
     /// `co-sell`, `marketplace`, `solution-provider`, or `None` (§3).
-    pub referral_type: Option<&'static str>,
+    pub referral_type: Option<Category>,
     /// Raw `type`, `qualification`, `status`, `substatus`, `engagementId` as received.
     pub type_: Option<String>,
     pub qualification: Option<String>,

@@ -11,16 +11,17 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use bigdecimal::BigDecimal;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Bool, Int8, Nullable, Numeric, Text, Timestamptz};
 
 use crate::config::Direction;
 use crate::error::{Error, Result};
 use crate::logging::mask;
+use crate::model::{Category, LinkStatus, Provider, company_provider};
 use crate::pipeline::extract::{Extracted, canonical_json, extract, hash_of_canonical};
 use crate::pipeline::source::{Entry, Position};
+use crate::store::companies::{self, Named};
+use crate::store::referrals::{self, PageReferral, ReferralFields, StoredReferral};
 
 /// Why a referral was skipped (cli.md's `skipped` reasons).
 pub const SKIP_DIRECTION: &str = "direction";
@@ -98,11 +99,73 @@ pub enum Item {
 
 /// A referral with an id, ready for the database.
 pub struct Candidate {
-    ex: Extracted,
     id: String,
+    /// Its tracking row's derived columns.
+    fields: ReferralFields,
+    /// For its raw lead.
+    email: Option<String>,
+    website: Option<String>,
+    /// What extraction dropped (logged when the referral is written).
+    warnings: Vec<String>,
     /// The referral as compact JSON with sorted keys (sent as `raw_data` and `payload`).
     json: String,
     hash: String,
+}
+
+impl Candidate {
+    /// Move what extraction found into the tracking row's fields and the raw lead's.
+    fn new(ex: Extracted, id: String, json: String, hash: String) -> Candidate {
+        let Extracted {
+            referral_id: _,
+            direction,
+            referral_type,
+            type_,
+            qualification,
+            status,
+            substatus,
+            engagement_id,
+            company_name,
+            customer_name,
+            customer_country,
+            azure_tenant_id,
+            domain,
+            raw_domain,
+            email,
+            website,
+            deal_value,
+            currency,
+            pc_created_at,
+            pc_updated_at,
+            warnings,
+        } = ex;
+        Candidate {
+            id,
+            fields: ReferralFields {
+                referral_type: referral_type.map(|c: Category| c.as_str().to_string()),
+                type_,
+                qualification,
+                direction,
+                status,
+                substatus,
+                engagement_id,
+                company_name,
+                customer_name,
+                customer_country,
+                domain,
+                raw_domain,
+                azure_tenant_id,
+                deal_value,
+                currency,
+                pc_created_at,
+                pc_updated_at,
+            },
+            email,
+            website,
+            warnings,
+            json,
+            hash,
+        }
+    }
 }
 
 /// Steps 1 and 5–7 of a page, without I/O: identity, extraction, canonical JSON and content
@@ -171,7 +234,7 @@ pub fn prepare(entries: Vec<Entry>) -> Vec<Item> {
                 }
                 Some(id) => id.to_string(),
             };
-            Item::Referral(Box::new(Candidate { ex, id, json, hash }))
+            Item::Referral(Box::new(Candidate::new(ex, id, json, hash)))
         })
         .collect()
 }
@@ -215,11 +278,15 @@ fn too_deep(at: Option<Position>, e: serde_json::Error) -> Item {
 
 /// A referral that will be written.
 struct Prepared {
-    ex: Extracted,
-    id: String,
-    hash: String,
-    json: String,
+    referral: Candidate,
     change: Change,
+}
+
+impl std::ops::Deref for Prepared {
+    type Target = Candidate;
+    fn deref(&self) -> &Candidate {
+        &self.referral
+    }
 }
 
 /// `a` is older than `b`. A missing time is not comparable, so it never makes a referral stale.
@@ -253,7 +320,7 @@ impl Ingest {
         self.counts.fetched += items.len() as i64;
         let candidates = self.identify(items);
         let ids: Vec<String> = candidates.iter().map(|c| c.id.clone()).collect();
-        let stored = stored_rows(conn, &ids)?;
+        let stored = referrals::stored(conn, &ids)?;
         self.statements += 1;
         Ok(Plan {
             rows: self.decide(candidates, &stored),
@@ -293,7 +360,7 @@ impl Ingest {
                 }
                 Item::Referral(c) => *c,
             };
-            if let Some(t) = c.ex.pc_updated_at {
+            if let Some(t) = c.fields.pc_updated_at {
                 let candidate = (t, c.id.clone());
                 if self.page_newest.as_ref().is_none_or(|n| candidate > *n) {
                     self.page_newest = Some(candidate.clone());
@@ -302,7 +369,7 @@ impl Ingest {
                     self.run_newest = Some(candidate);
                 }
             }
-            let direction = c.ex.direction.as_deref().unwrap_or("incoming");
+            let direction = c.fields.direction.as_deref().unwrap_or("incoming");
             if !self.opts.direction.wants(direction) {
                 self.skip(SKIP_DIRECTION);
                 continue;
@@ -316,36 +383,37 @@ impl Ingest {
     fn decide(
         &mut self,
         candidates: Vec<Candidate>,
-        stored: &HashMap<String, Stored>,
+        stored: &HashMap<String, StoredReferral>,
     ) -> Vec<Prepared> {
         let mut out = Vec::new();
-        for Candidate { ex, id, json, hash } in candidates {
+        for c in candidates {
+            let updated_at = c.fields.pc_updated_at;
             // `remember`: this copy is now the newest one of the run (not when skipped).
-            let (change, remember) = if let Some(prev) = self.seen.get(&id) {
-                let newer = match (ex.pc_updated_at, prev.updated_at) {
+            let (change, remember) = if let Some(prev) = self.seen.get(&c.id) {
+                let newer = match (updated_at, prev.updated_at) {
                     (Some(a), Some(b)) => a > b,
                     (Some(_), None) => true,
                     _ => false,
                 };
-                let equally_new = ex.pc_updated_at == prev.updated_at;
-                if newer || (equally_new && hash != prev.hash) {
+                let equally_new = updated_at == prev.updated_at;
+                if newer || (equally_new && c.hash != prev.hash) {
                     (Some(Change::Updated), true)
                 } else {
                     self.skip(SKIP_DUPLICATE);
                     (None, false)
                 }
-            } else if let Some(s) = stored.get(&id) {
-                if older(ex.pc_updated_at, s.pc_updated_at) {
+            } else if let Some(s) = stored.get(&c.id) {
+                if older(updated_at, s.fields.pc_updated_at) {
                     self.skip(SKIP_STALE);
                     (None, false)
-                } else if hash == s.content_hash {
+                } else if c.hash == s.content_hash {
                     self.counts.unchanged += 1;
                     if !self.opts.force {
                         (None, true)
-                    } else if s.derives_the_same(&ex) {
+                    } else if derives_the_same(s, &c.fields) {
                         // Re-derived to what is stored: nothing to write, but the domain is
                         // touched (scanned when it needs it, and scored).
-                        if let Some(d) = &ex.domain {
+                        if let Some(d) = &c.fields.domain {
                             self.touched.insert(d.clone());
                         }
                         (None, true)
@@ -360,19 +428,16 @@ impl Ingest {
             };
             if remember {
                 self.seen.insert(
-                    id.clone(),
+                    c.id.clone(),
                     Seen {
-                        updated_at: ex.pc_updated_at,
-                        hash: hash.clone(),
+                        updated_at,
+                        hash: c.hash.clone(),
                     },
                 );
             }
             if let Some(change) = change {
                 out.push(Prepared {
-                    ex,
-                    id,
-                    hash,
-                    json,
+                    referral: c,
                     change,
                 });
             }
@@ -394,7 +459,7 @@ impl Ingest {
                 Change::Updated => self.counts.updated += 1,
                 Change::Forced => {}
             }
-            match &p.ex.domain {
+            match &p.fields.domain {
                 None => {
                     if p.change != Change::Forced {
                         self.counts.unlinked += 1;
@@ -414,103 +479,14 @@ impl Ingest {
     }
 }
 
-/// What the database holds of a referral: for the stale and unchanged checks, and, under
-/// `--force`, to see whether re-deriving it changes anything.
-#[derive(QueryableByName)]
-struct Stored {
-    #[diesel(sql_type = Text)]
-    referral_id: String,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    pc_updated_at: Option<DateTime<Utc>>,
-    #[diesel(sql_type = Text)]
-    content_hash: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    referral_type: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    type_: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    qualification: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    direction: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    status: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    substatus: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    engagement_id: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    company_name: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    customer_name: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    customer_country: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    domain: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    raw_domain: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    azure_tenant_id: Option<String>,
-    #[diesel(sql_type = Nullable<Numeric>)]
-    deal_value: Option<BigDecimal>,
-    #[diesel(sql_type = Nullable<Text>)]
-    currency: Option<String>,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    pc_created_at: Option<DateTime<Utc>>,
-    /// The linked company's domain and provider.
-    #[diesel(sql_type = Nullable<Text>)]
-    company_domain: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    company_provider: Option<String>,
-}
-
-impl Stored {
-    /// Whether writing `ex` would leave this row and its company as they are.
-    fn derives_the_same(&self, ex: &Extracted) -> bool {
-        self.referral_type.as_deref() == ex.referral_type
-            && self.type_ == ex.type_
-            && self.qualification == ex.qualification
-            && self.direction == ex.direction
-            && self.status == ex.status
-            && self.substatus == ex.substatus
-            && self.engagement_id == ex.engagement_id
-            && self.company_name == ex.company_name
-            && self.customer_name == ex.customer_name
-            && self.customer_country == ex.customer_country
-            && self.domain == ex.domain
-            && self.raw_domain == ex.raw_domain
-            && self.azure_tenant_id == ex.azure_tenant_id
-            && self.deal_value == ex.deal_value
-            && self.currency == ex.currency
-            && self.pc_created_at == ex.pc_created_at
-            && self.pc_updated_at == ex.pc_updated_at
-            // linked to the company of its domain (none without one) …
-            && self.company_domain == ex.domain
-            // … whose provider a tenant id would set to M365 already is.
-            && (ex.azure_tenant_id.is_none() || self.company_provider.as_deref() == Some("M365"))
-    }
-}
-
-/// The stored rows of these ids, with their company: index probes only (a join would let the
-/// planner scan all companies when its statistics are stale, as right after a first import).
-fn stored_rows(conn: &mut PgConnection, ids: &[String]) -> Result<HashMap<String, Stored>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<Stored> = diesel::sql_query(
-        "SELECT r.referral_id, r.pc_updated_at, r.content_hash, r.referral_type, r.type AS type_, \
-                r.qualification, r.direction, r.status, r.substatus, r.engagement_id, \
-                r.company_name, r.customer_name, r.customer_country, r.domain, r.raw_domain, \
-                r.azure_tenant_id, r.deal_value, r.currency, r.pc_created_at, \
-                (SELECT domain FROM companies WHERE id = r.linked_lead_id) AS company_domain, \
-                (SELECT provider FROM companies WHERE id = r.linked_lead_id) AS company_provider \
-           FROM partner_center_referrals r WHERE r.referral_id = ANY($1)",
-    )
-    .bind::<Array<Text>, _>(ids)
-    .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.referral_id.clone(), r))
-        .collect())
+/// Whether writing `new` would leave the stored row and its company as they are: the same
+/// derived fields, linked to the company of its domain (none without one), whose provider a
+/// tenant id would set ([`company_provider`]) already is that.
+fn derives_the_same(stored: &StoredReferral, new: &ReferralFields) -> bool {
+    stored.fields == *new
+        && stored.company_domain == new.domain
+        && company_provider(new.azure_tenant_id.is_some(), None)
+            .is_none_or(|p| stored.company_provider.as_deref() == Some(p.as_str()))
 }
 
 /// What one write did.
@@ -536,7 +512,7 @@ impl Plan {
     /// written at the same time without waiting on each other's rows).
     pub fn keys(&self) -> HashSet<String> {
         let ids = self.rows.iter().map(|p| p.id.clone());
-        ids.chain(self.rows.iter().filter_map(|p| p.ex.domain.clone()))
+        ids.chain(self.rows.iter().filter_map(|p| p.fields.domain.clone()))
             .collect()
     }
 }
@@ -586,80 +562,46 @@ pub fn write_page(conn: &mut PgConnection, plan: &Plan) -> Result<PageWrite> {
     Ok(page)
 }
 
-#[derive(QueryableByName)]
-struct CompanyRow {
-    #[diesel(sql_type = Int8)]
-    id: i64,
-    #[diesel(sql_type = Text)]
-    domain: String,
-    #[diesel(sql_type = Bool)]
-    inserted: bool,
-}
-
 /// Companies, then tracking rows and raw leads, for these referrals: two statements.
 fn write_rows(conn: &mut PgConnection, items: &[&Prepared]) -> Result<Written> {
     let mut w = Written::default();
 
     // Companies by domain: the first referral in processing order names a new one; a tenant id
-    // on any of them makes the provider M365. An existing company keeps its name.
+    // on any of them sets the provider ([`company_provider`]). An existing company keeps its
+    // name.
     let mut order: Vec<&str> = Vec::new();
-    let mut company: HashMap<&str, (String, Option<&'static str>)> = HashMap::new();
+    let mut company: HashMap<&str, (&str, Option<Provider>)> = HashMap::new();
     for p in items {
-        let Some(d) = p.ex.domain.as_deref() else {
+        let Some(d) = p.fields.domain.as_deref() else {
             continue;
         };
-        let m365 = p.ex.azure_tenant_id.is_some().then_some("M365");
+        let provider = company_provider(p.fields.azure_tenant_id.is_some(), None);
         company
             .entry(d)
-            .and_modify(|c| c.1 = c.1.or(m365))
+            .and_modify(|c| c.1 = c.1.or(provider))
             .or_insert_with(|| {
                 order.push(d);
-                let name = p.ex.company_name.clone().unwrap_or_else(|| d.to_string());
-                (name, m365)
+                (p.fields.company_name.as_deref().unwrap_or(d), provider)
             });
     }
     let mut company_ids: HashMap<String, i64> = HashMap::new();
     if !order.is_empty() {
-        let domains: Vec<String> = order.iter().map(|d| d.to_string()).collect();
-        let names: Vec<String> = order.iter().map(|d| company[d].0.clone()).collect();
-        let providers: Vec<Option<String>> = order
+        let named: Vec<Named> = order
             .iter()
-            .map(|d| company[d].1.map(str::to_string))
+            .map(|d| Named {
+                domain: d,
+                name: company[d].0,
+                provider: company[d].1,
+            })
             .collect();
         // An existing company is touched (updated_at) by a new or changed referral; a forced
         // re-derivation that changes nothing writes nothing.
         let changed: Vec<&str> = items
             .iter()
             .filter(|p| p.change != Change::Forced)
-            .filter_map(|p| p.ex.domain.as_deref())
+            .filter_map(|p| p.fields.domain.as_deref())
             .collect();
-        // Written: new companies, companies a new or changed referral touches (updated_at),
-        // and those whose provider changes. A forced re-derivation that changes nothing does not
-        // touch the row (not even to lock it); its id is read instead. The stored rows are
-        // looked up by `= ANY` (index probes): a join lets the planner scan the whole table.
-        let rows: Vec<CompanyRow> = diesel::sql_query(
-            "WITH incoming AS ( \
-               SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS u(domain, name, provider)), \
-             stored AS MATERIALIZED ( \
-               SELECT id, domain, provider FROM companies WHERE domain = ANY($1)), \
-             written AS ( \
-               INSERT INTO companies (domain, canonical_name, provider) \
-               SELECT i.domain, i.name, i.provider FROM incoming i \
-                 LEFT JOIN stored c ON c.domain = i.domain \
-                WHERE c.id IS NULL OR i.domain = ANY($4) \
-                   OR c.provider IS DISTINCT FROM COALESCE(i.provider, c.provider) \
-               ON CONFLICT (domain) DO UPDATE SET \
-                 provider = COALESCE(excluded.provider, companies.provider), updated_at = now() \
-               RETURNING id, domain, (xmax = 0) AS inserted) \
-             SELECT id, domain, inserted FROM written \
-             UNION ALL \
-             SELECT id, domain, false FROM stored WHERE domain NOT IN (SELECT domain FROM written)",
-        )
-        .bind::<Array<Text>, _>(&domains)
-        .bind::<Array<Text>, _>(&names)
-        .bind::<Array<Nullable<Text>>, _>(&providers)
-        .bind::<Array<Text>, _>(&changed)
-        .load(conn)?;
+        let rows = companies::write_page(conn, &named, &changed)?;
         w.statements += 1;
         for r in rows {
             company_ids.insert(r.domain.clone(), r.id);
@@ -675,185 +617,35 @@ fn write_rows(conn: &mut PgConnection, items: &[&Prepared]) -> Result<Written> {
     for (i, p) in items.iter().enumerate() {
         last.insert(p.id.as_str(), i);
     }
-    let mut cols = ReferralColumns::default();
-    for (i, p) in items.iter().enumerate() {
-        let company_id =
-            p.ex.domain
-                .as_ref()
-                .and_then(|d| company_ids.get(d).copied());
-        cols.push(p, company_id, last[p.id.as_str()] == i);
-    }
-    w.raw_leads = cols.write(conn)?;
+    let rows: Vec<PageReferral> = items
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let domain = p.fields.domain.as_ref();
+            PageReferral {
+                referral_id: &p.id,
+                fields: &p.fields,
+                link_status: LinkStatus::for_domain(domain.is_some()),
+                linked_lead_id: domain.and_then(|d| company_ids.get(d).copied()),
+                content_hash: &p.hash,
+                json: &p.json,
+                keep: last[p.id.as_str()] == i,
+                lead: p.change != Change::Forced && domain.is_some(),
+                email: p.email.as_deref(),
+                website: p.website.as_deref(),
+            }
+        })
+        .collect();
+    w.raw_leads = referrals::write_page(conn, &rows)?;
     w.statements += 1;
 
     for p in items {
-        for warning in &p.ex.warnings {
+        for warning in &p.warnings {
             tracing::warn!(referral_id = %p.id, "{warning}");
         }
-        if let Some(t) = &p.ex.azure_tenant_id {
+        if let Some(t) = &p.fields.azure_tenant_id {
             tracing::debug!(referral_id = %p.id, tenant = %mask(t), "referral carries an Azure tenant id");
         }
     }
     Ok(w)
-}
-
-/// The tracking-row columns, one array per column, for one `unnest` upsert.
-#[derive(Default)]
-struct ReferralColumns<'a> {
-    referral_id: Vec<&'a str>,
-    referral_type: Vec<Option<&'a str>>,
-    type_: Vec<Option<&'a str>>,
-    qualification: Vec<Option<&'a str>>,
-    direction: Vec<Option<&'a str>>,
-    status: Vec<Option<&'a str>>,
-    substatus: Vec<Option<&'a str>>,
-    engagement_id: Vec<Option<&'a str>>,
-    company_name: Vec<Option<&'a str>>,
-    customer_name: Vec<Option<&'a str>>,
-    customer_country: Vec<Option<&'a str>>,
-    domain: Vec<Option<&'a str>>,
-    raw_domain: Vec<Option<&'a str>>,
-    azure_tenant_id: Vec<Option<&'a str>>,
-    deal_value: Vec<Option<&'a BigDecimal>>,
-    currency: Vec<Option<&'a str>>,
-    link_status: Vec<&'a str>,
-    linked_lead_id: Vec<Option<i64>>,
-    pc_created_at: Vec<Option<DateTime<Utc>>>,
-    pc_updated_at: Vec<Option<DateTime<Utc>>>,
-    content_hash: Vec<&'a str>,
-    /// The referral's JSON text, parsed into jsonb once for both `raw_data` and `payload`.
-    json: Vec<&'a str>,
-    /// This copy is the one the tracking row keeps (the last of its id in the batch).
-    keep: Vec<bool>,
-    /// This copy adds a raw lead (new or changed, with a domain).
-    lead: Vec<bool>,
-    email: Vec<Option<&'a str>>,
-    website: Vec<Option<&'a str>>,
-}
-
-impl<'a> ReferralColumns<'a> {
-    fn push(&mut self, p: &'a Prepared, company_id: Option<i64>, keep: bool) {
-        let ex = &p.ex;
-        self.referral_id.push(&p.id);
-        self.referral_type.push(ex.referral_type);
-        self.type_.push(ex.type_.as_deref());
-        self.qualification.push(ex.qualification.as_deref());
-        self.direction.push(ex.direction.as_deref());
-        self.status.push(ex.status.as_deref());
-        self.substatus.push(ex.substatus.as_deref());
-        self.engagement_id.push(ex.engagement_id.as_deref());
-        self.company_name.push(ex.company_name.as_deref());
-        self.customer_name.push(ex.customer_name.as_deref());
-        self.customer_country.push(ex.customer_country.as_deref());
-        self.domain.push(ex.domain.as_deref());
-        self.raw_domain.push(ex.raw_domain.as_deref());
-        self.azure_tenant_id.push(ex.azure_tenant_id.as_deref());
-        self.deal_value.push(ex.deal_value.as_ref());
-        self.currency.push(ex.currency.as_deref());
-        self.link_status.push(if ex.domain.is_some() {
-            "auto_linked"
-        } else {
-            "unlinked"
-        });
-        self.linked_lead_id.push(company_id);
-        self.pc_created_at.push(ex.pc_created_at);
-        self.pc_updated_at.push(ex.pc_updated_at);
-        self.content_hash.push(&p.hash);
-        self.json.push(&p.json);
-        self.keep.push(keep);
-        self.lead
-            .push(p.change != Change::Forced && ex.domain.is_some());
-        self.email.push(ex.email.as_deref());
-        self.website.push(ex.website.as_deref());
-    }
-
-    /// Upsert the kept copies' tracking rows (only those that differ from what is stored) and
-    /// insert the raw leads; returns the number of raw leads inserted.
-    fn write(self, conn: &mut PgConnection) -> Result<i64> {
-        type T = Array<Nullable<Text>>;
-        let n = diesel::sql_query(
-            "WITH incoming AS ( \
-               SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
-                 $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], \
-                 $12::text[], $13::text[], $14::text[], $15::numeric[], $16::text[], $17::text[], \
-                 $18::bigint[], $19::timestamptz[], $20::timestamptz[], $21::text[], \
-                 $22::text[]::jsonb[], $23::bool[], $24::bool[], $25::text[], $26::text[]) \
-               AS u(referral_id, referral_type, type, qualification, direction, status, substatus, \
-                 engagement_id, company_name, customer_name, customer_country, domain, raw_domain, \
-                 azure_tenant_id, deal_value, currency, link_status, linked_lead_id, pc_created_at, \
-                 pc_updated_at, content_hash, raw_data, keep, lead, email, website)), \
-             stored AS MATERIALIZED ( \
-               SELECT id, referral_id, content_hash, referral_type, type, qualification, direction, \
-                 status, substatus, engagement_id, company_name, customer_name, customer_country, \
-                 domain, raw_domain, azure_tenant_id, deal_value, currency, link_status, \
-                 linked_lead_id, pc_created_at, pc_updated_at \
-                 FROM partner_center_referrals WHERE referral_id = ANY($1)), \
-             differing AS ( \
-               SELECT i.* FROM incoming i LEFT JOIN stored p ON p.referral_id = i.referral_id \
-                WHERE i.keep AND (p.id IS NULL \
-                   OR (p.content_hash, p.referral_type, p.type, p.qualification, p.direction, \
-                       p.status, p.substatus, p.engagement_id, p.company_name, p.customer_name, \
-                       p.customer_country, p.domain, p.raw_domain, p.azure_tenant_id, p.deal_value, \
-                       p.currency, p.link_status, p.linked_lead_id, p.pc_created_at, p.pc_updated_at) \
-                      IS DISTINCT FROM \
-                      (i.content_hash, i.referral_type, i.type, i.qualification, i.direction, \
-                       i.status, i.substatus, i.engagement_id, i.company_name, i.customer_name, \
-                       i.customer_country, i.domain, i.raw_domain, i.azure_tenant_id, i.deal_value, \
-                       i.currency, i.link_status, i.linked_lead_id, i.pc_created_at, i.pc_updated_at))), \
-             tracked AS ( \
-               INSERT INTO partner_center_referrals (referral_id, referral_type, type, qualification, \
-                 direction, status, substatus, engagement_id, company_name, customer_name, \
-                 customer_country, domain, raw_domain, azure_tenant_id, deal_value, currency, \
-                 link_status, linked_lead_id, pc_created_at, pc_updated_at, content_hash, raw_data) \
-               SELECT referral_id, referral_type, type, qualification, direction, status, substatus, \
-                 engagement_id, company_name, customer_name, customer_country, domain, raw_domain, \
-                 azure_tenant_id, deal_value, currency, link_status, linked_lead_id, pc_created_at, \
-                 pc_updated_at, content_hash, raw_data FROM differing \
-               ON CONFLICT (referral_id) DO UPDATE SET \
-                 referral_type = excluded.referral_type, type = excluded.type, \
-                 qualification = excluded.qualification, direction = excluded.direction, \
-                 status = excluded.status, substatus = excluded.substatus, \
-                 engagement_id = excluded.engagement_id, company_name = excluded.company_name, \
-                 customer_name = excluded.customer_name, customer_country = excluded.customer_country, \
-                 domain = excluded.domain, raw_domain = excluded.raw_domain, \
-                 azure_tenant_id = excluded.azure_tenant_id, deal_value = excluded.deal_value, \
-                 currency = excluded.currency, link_status = excluded.link_status, \
-                 linked_lead_id = excluded.linked_lead_id, pc_created_at = excluded.pc_created_at, \
-                 pc_updated_at = excluded.pc_updated_at, raw_data = excluded.raw_data, \
-                 synced_at = CASE WHEN partner_center_referrals.content_hash = excluded.content_hash \
-                   THEN partner_center_referrals.synced_at ELSE now() END, \
-                 content_hash = excluded.content_hash, updated_at = now()) \
-             INSERT INTO raw_leads (source, company_name, email, website, domain, payload) \
-             SELECT 'partnercenter', company_name, email, website, domain, raw_data \
-               FROM incoming WHERE lead",
-        )
-        .bind::<Array<Text>, _>(self.referral_id)
-        .bind::<T, _>(self.referral_type)
-        .bind::<T, _>(self.type_)
-        .bind::<T, _>(self.qualification)
-        .bind::<T, _>(self.direction)
-        .bind::<T, _>(self.status)
-        .bind::<T, _>(self.substatus)
-        .bind::<T, _>(self.engagement_id)
-        .bind::<T, _>(self.company_name)
-        .bind::<T, _>(self.customer_name)
-        .bind::<T, _>(self.customer_country)
-        .bind::<T, _>(self.domain)
-        .bind::<T, _>(self.raw_domain)
-        .bind::<T, _>(self.azure_tenant_id)
-        .bind::<Array<Nullable<Numeric>>, _>(self.deal_value)
-        .bind::<T, _>(self.currency)
-        .bind::<Array<Text>, _>(self.link_status)
-        .bind::<Array<Nullable<Int8>>, _>(self.linked_lead_id)
-        .bind::<Array<Nullable<Timestamptz>>, _>(self.pc_created_at)
-        .bind::<Array<Nullable<Timestamptz>>, _>(self.pc_updated_at)
-        .bind::<Array<Text>, _>(self.content_hash)
-        .bind::<Array<Text>, _>(self.json)
-        .bind::<Array<Bool>, _>(self.keep)
-        .bind::<Array<Bool>, _>(self.lead)
-        .bind::<T, _>(self.email)
-        .bind::<T, _>(self.website)
-        .execute(conn)?;
-        Ok(n as i64)
-    }
 }

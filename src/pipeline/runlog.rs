@@ -1,45 +1,14 @@
-//! The `sync_runs` row of a run and the summary cli.md specifies.
+//! The summary cli.md specifies for a sync, and the run record it becomes.
 
 use std::collections::BTreeMap;
 
-use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Integer, Jsonb, Nullable, Text};
+use diesel::PgConnection;
 use serde::Serialize;
 
 use crate::error::Result;
+pub use crate::model::RunStatus;
 use crate::pipeline::ingest::Counts;
-
-/// How a run ended (cli.md, "Status and exit code").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RunStatus {
-    Running,
-    Ok,
-    Partial,
-    Failed,
-    Skipped,
-    Disabled,
-    Locked,
-    Incomplete,
-    /// Stopped by SIGTERM or SIGINT.
-    Interrupted,
-}
-
-impl RunStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunStatus::Running => "running",
-            RunStatus::Ok => "ok",
-            RunStatus::Partial => "partial",
-            RunStatus::Failed => "failed",
-            RunStatus::Skipped => "skipped",
-            RunStatus::Disabled => "disabled",
-            RunStatus::Locked => "locked",
-            RunStatus::Incomplete => "incomplete",
-            RunStatus::Interrupted => "interrupted",
-        }
-    }
-}
+use crate::store::runs;
 
 /// The summary printed by `sync` (keys and order as cli.md lists them).
 #[derive(Debug, Clone, Serialize)]
@@ -166,31 +135,41 @@ impl Summary {
     }
 }
 
-#[derive(QueryableByName)]
-struct Id {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-}
-
-/// Insert the run's row (status `running`) and return its id.
-pub fn start(
+/// Record how the run ended, with its counts and per-referral errors (`sync_runs`).
+pub fn finish(
     conn: &mut PgConnection,
-    source: &str,
-    forced: bool,
-    dry_run: bool,
-    direction: &str,
-) -> Result<i64> {
-    Ok(diesel::sql_query(
-        "INSERT INTO sync_runs (status, source, forced, dry_run, direction, host) \
-         VALUES ('running', $1, $2, $3, $4, $5) RETURNING id",
+    s: &Summary,
+    errors: &BTreeMap<String, String>,
+    exit_code: i32,
+    error: Option<&str>,
+) -> Result<()> {
+    let Some(id) = s.run_id else { return Ok(()) };
+    runs::finish(
+        conn,
+        id,
+        &runs::Finished {
+            status: s.status,
+            fetched: s.fetched,
+            new: s.new,
+            updated: s.updated,
+            unchanged: s.unchanged,
+            skipped: &s.skipped,
+            failed: s.failed,
+            unlinked: s.unlinked,
+            companies_created: s.companies_created,
+            companies_updated: s.companies_updated,
+            raw_leads_inserted: s.raw_leads_inserted,
+            scans_ok: s.scans_ok,
+            scans_failed: s.scans_failed,
+            scans_skipped_already_scanned: s.scans_skipped_already_scanned,
+            scored: s.scored,
+            pages: s.pages,
+            duration_ms: s.duration_ms,
+            errors,
+            exit_code,
+            error,
+        },
     )
-    .bind::<Text, _>(source)
-    .bind::<Bool, _>(forced)
-    .bind::<Bool, _>(dry_run)
-    .bind::<Text, _>(direction)
-    .bind::<Nullable<Text>, _>(hostname())
-    .get_result::<Id>(conn)?
-    .id)
 }
 
 /// This machine's name, for `sync_runs.host` (which of two hosts ran a sync).
@@ -200,90 +179,4 @@ pub fn hostname() -> Option<String> {
         .find_map(|p| std::fs::read_to_string(p).ok())
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
-}
-
-/// Record how the run ended: its counts, per-referral errors, exit code and the message of
-/// its final `error:` line (none for exit 0).
-pub fn finish(
-    conn: &mut PgConnection,
-    s: &Summary,
-    errors: &BTreeMap<String, String>,
-    exit_code: i32,
-    error: Option<&str>,
-) -> Result<()> {
-    let Some(id) = s.run_id else { return Ok(()) };
-    let n = |v: i64| i32::try_from(v).unwrap_or(i32::MAX);
-    diesel::sql_query(
-        "UPDATE sync_runs SET finished_at = now(), status = $2, fetched = $3, new = $4, \
-         updated = $5, unchanged = $6, skipped = $7, failed = $8, unlinked = $9, \
-         companies_created = $10, companies_updated = $11, raw_leads_inserted = $12, \
-         scans_ok = $13, scans_failed = $14, scans_skipped_already_scanned = $15, scored = $16, \
-         pages = $17, duration_ms = $18, errors = $19, exit_code = $20, error = $21 \
-         WHERE id = $1",
-    )
-    .bind::<BigInt, _>(id)
-    .bind::<Text, _>(s.status.as_str())
-    .bind::<Integer, _>(n(s.fetched))
-    .bind::<Integer, _>(n(s.new))
-    .bind::<Integer, _>(n(s.updated))
-    .bind::<Integer, _>(n(s.unchanged))
-    .bind::<Jsonb, _>(serde_json::to_value(&s.skipped)?)
-    .bind::<Integer, _>(n(s.failed))
-    .bind::<Integer, _>(n(s.unlinked))
-    .bind::<Integer, _>(n(s.companies_created))
-    .bind::<Integer, _>(n(s.companies_updated))
-    .bind::<Integer, _>(n(s.raw_leads_inserted))
-    .bind::<Integer, _>(n(s.scans_ok))
-    .bind::<Integer, _>(n(s.scans_failed))
-    .bind::<Integer, _>(n(s.scans_skipped_already_scanned))
-    .bind::<Integer, _>(n(s.scored))
-    .bind::<Integer, _>(n(s.pages))
-    .bind::<BigInt, _>(s.duration_ms)
-    .bind::<Jsonb, _>(serde_json::to_value(errors)?)
-    .bind::<Integer, _>(exit_code)
-    .bind::<Nullable<Text>, _>(error)
-    .execute(conn)?;
-    Ok(())
-}
-
-/// A run whose process is ending without having recorded its outcome (a panic): `failed`.
-pub fn fail_unfinished(conn: &mut PgConnection, id: i64, why: &str, exit_code: i32) -> Result<()> {
-    diesel::sql_query(
-        "UPDATE sync_runs SET finished_at = now(), status = 'failed', exit_code = $2, error = $3 \
-         WHERE id = $1 AND finished_at IS NULL",
-    )
-    .bind::<BigInt, _>(id)
-    .bind::<Integer, _>(exit_code)
-    .bind::<Text, _>(why)
-    .execute(conn)?;
-    Ok(())
-}
-
-/// Runs still `running` when a new run holds the lock ended without finishing (killed, or the
-/// machine went down): record them as `failed`, so `status` does not show them running forever.
-pub fn close_abandoned(conn: &mut PgConnection, current: i64) -> Result<usize> {
-    Ok(diesel::sql_query(
-        "UPDATE sync_runs SET status = 'failed', \
-           errors = errors || '{\"run\": \"the process ended before the run finished\"}'::jsonb, \
-           error = coalesce(error, 'the process ended before the run finished') \
-         WHERE status = 'running' AND id < $1",
-    )
-    .bind::<BigInt, _>(current)
-    .execute(conn)?)
-}
-
-#[derive(QueryableByName)]
-struct At {
-    #[diesel(sql_type = Nullable<diesel::sql_types::Timestamptz>)]
-    at: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-/// The start of the newest non-dry API sync that ended `ok`.
-pub fn last_ok_api(conn: &mut PgConnection) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
-    Ok(diesel::sql_query(
-        "SELECT max(started_at) AS at FROM sync_runs \
-         WHERE source = 'api' AND status = 'ok' AND NOT dry_run",
-    )
-    .get_result::<At>(conn)?
-    .at)
 }

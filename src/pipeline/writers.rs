@@ -24,10 +24,9 @@ use std::thread::JoinHandle;
 use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection};
 
-use crate::db;
 use crate::error::{Error, Result};
-use crate::pipeline::cursor;
 use crate::pipeline::ingest::{Ingest, Item, PageWrite, Plan, write_page};
+use crate::store::{self, state};
 
 /// How many pages are written at the same time (one writer connection each).
 const WRITERS: usize = 2;
@@ -195,8 +194,8 @@ impl Worker {
             .name("page-writer".into())
             .spawn(move || {
                 let _in_run = span.enter();
-                let mut conn = db::connect(&url).and_then(|mut c| {
-                    db::for_page_writes(&mut c)?;
+                let mut conn = store::connect(&url).and_then(|mut c| {
+                    store::for_page_writes(&mut c)?;
                     Ok(c)
                 });
                 for job in incoming {
@@ -234,7 +233,7 @@ fn write_in_order(
             ));
         }
         if let Some((stream, newest)) = cursor {
-            cursor::advance(conn, stream, newest)?;
+            state::advance(conn, stream, newest)?;
         }
         Ok(written)
     })

@@ -1,5 +1,5 @@
-//! DNS mail-signal scans (pipeline.md §6): the questions, the answer classes, the provider
-//! rules, and which domains a sync scans ([`store`]).
+//! DNS mail-signal scans (pipeline.md §6): the questions, the answer classes and the provider
+//! rules. Which domains a sync scans, and storing scans, is [`crate::store::signals`].
 //!
 //! A scan asks, all at once: MX and TXT of the domain, TXT of `_dmarc.<domain>` and TXT of
 //! `<selector>._domainkey.<domain>` for each of [`parse::DKIM_SELECTORS`]. A transient failure
@@ -8,7 +8,6 @@
 pub mod parse;
 pub mod provider;
 pub mod resolver;
-pub mod store;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -20,33 +19,9 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::error::Result;
+pub use crate::model::{Provider, ScanStatus};
+use crate::store::signals::SignalsRow;
 use resolver::{Answer, Resolver};
-
-/// How a scan ended (`domain_signals.scan_status`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ScanStatus {
-    /// Every needed question was answered.
-    Success,
-    /// A needed question failed transiently; nothing is known.
-    Failed,
-    /// The domain does not exist.
-    Nxdomain,
-}
-
-impl ScanStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ScanStatus::Success => "success",
-            ScanStatus::Failed => "failed",
-            ScanStatus::Nxdomain => "nxdomain",
-        }
-    }
-    /// `success` and `nxdomain` are completed scans, not repeated without `--rescan`.
-    pub fn is_completed(self) -> bool {
-        !matches!(self, ScanStatus::Failed)
-    }
-}
 
 /// What one scan found. For a `failed` scan only `domain`, `status` and `error` mean anything.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -60,7 +35,7 @@ pub struct DomainScan {
     /// Registrable domain of the most preferred MX host.
     pub mx_root: Option<String>,
     /// None only for a failed scan.
-    pub provider: Option<String>,
+    pub provider: Option<Provider>,
     pub gateway: Option<String>,
     pub local_provider: Option<String>,
     pub spf: bool,
@@ -104,8 +79,32 @@ impl DomainScan {
     /// A domain that does not exist: provider `Unknown`, no signals.
     pub fn nxdomain(domain: &str) -> DomainScan {
         DomainScan {
-            provider: Some(provider::UNKNOWN.to_string()),
+            provider: Some(provider::UNKNOWN),
             ..DomainScan::empty(domain, ScanStatus::Nxdomain)
+        }
+    }
+}
+
+/// A scan as its `domain_signals` row: a failed scan knows nothing, so its signals are NULL.
+impl From<&DomainScan> for SignalsRow {
+    fn from(scan: &DomainScan) -> SignalsRow {
+        let known = scan.status != ScanStatus::Failed;
+        let signal = |v| if known { Some(v) } else { None };
+        SignalsRow {
+            domain: scan.domain.clone(),
+            scan_status: scan.status,
+            scan_error: scan.error.clone(),
+            mx_hosts: signal(scan.mx_hosts.clone()),
+            mx_root: scan.mx_root.clone().filter(|_| known),
+            provider: scan.provider.filter(|_| known),
+            gateway: scan.gateway.clone().filter(|_| known),
+            local_provider: scan.local_provider.clone().filter(|_| known),
+            spf: known.then_some(scan.spf),
+            spf_record: scan.spf_record.clone().filter(|_| known),
+            dkim: known.then_some(scan.dkim),
+            dkim_selectors: signal(scan.dkim_selectors.clone()),
+            dmarc_policy: scan.dmarc_policy.clone().filter(|_| known),
+            dmarc_coverage: scan.dmarc_coverage.filter(|_| known),
         }
     }
 }
@@ -160,7 +159,7 @@ pub fn assess(domain: &str, answers: Answers) -> DomainScan {
         error: None,
         mx_root: provider::mx_root(&mx_hosts),
         mx_hosts,
-        provider: Some(verdict.provider.to_string()),
+        provider: Some(verdict.provider),
         gateway: verdict.gateway.map(str::to_string),
         local_provider: verdict.local_provider.map(str::to_string),
         spf: spf.is_some(),
@@ -331,8 +330,8 @@ mod tests {
     fn outcome_rules() {
         let s = assess("a.com", answers(Answer::NxDomain));
         assert_eq!(
-            (s.status, s.provider.as_deref()),
-            (ScanStatus::Nxdomain, Some("Unknown"))
+            (s.status, s.provider),
+            (ScanStatus::Nxdomain, Some(Provider::Unknown))
         );
         let s = assess(
             "a.com",
@@ -341,7 +340,7 @@ mod tests {
         assert_eq!((s.status, s.provider), (ScanStatus::Failed, None));
         let s = assess("a.com", answers(Answer::NoData));
         assert_eq!(s.status, ScanStatus::Success);
-        assert_eq!(s.provider.as_deref(), Some("Unknown"));
+        assert_eq!(s.provider, Some(Provider::Unknown));
         assert!(!s.dkim && s.dmarc_policy.is_none());
         let mut a = answers(Answer::Records(vec![(10, "mx.a.com.".into())]));
         a.dmarc = Answer::Transient("SERVFAIL".into());

@@ -2,44 +2,46 @@
 //!
 //! Every rule is a row of one of the tables below; changing a rule is one edit here.
 
+pub use crate::model::Provider;
+
 /// What an MX host suffix says about the domain's mail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mx {
     /// The mail is hosted by this provider.
-    Provider(&'static str),
+    Provider(Provider),
     /// A filtering gateway (named) sits in front of the real provider.
     Gateway(&'static str),
 }
 
 /// MX host suffixes (whole labels, lower case) and what they mean. Any other host is `Local`.
 const MX_RULES: &[(&str, Mx)] = &[
-    ("mail.protection.outlook.com", Mx::Provider("M365")),
-    ("mx.microsoft", Mx::Provider("M365")),
-    ("olc.protection.outlook.com", Mx::Provider("M365")),
-    ("outlook.com", Mx::Provider("M365")),
-    ("aspmx.l.google.com", Mx::Provider("Google")),
-    ("googlemail.com", Mx::Provider("Google")),
-    ("smtp.google.com", Mx::Provider("Google")),
-    ("google.com", Mx::Provider("Google")),
-    ("gmail.com", Mx::Provider("Google")),
-    ("yandex.ru", Mx::Provider("Yandex")),
-    ("yandex.net", Mx::Provider("Yandex")),
-    ("zoho.com", Mx::Provider("Zoho")),
-    ("zoho.eu", Mx::Provider("Zoho")),
-    ("zoho.in", Mx::Provider("Zoho")),
-    ("zohomail.com", Mx::Provider("Zoho")),
-    ("amazonses.com", Mx::Provider("Amazon")),
-    ("amazonaws.com", Mx::Provider("Amazon")),
-    ("sendgrid.net", Mx::Provider("SendGrid")),
-    ("mailgun.org", Mx::Provider("Mailgun")),
-    ("mailgun.com", Mx::Provider("Mailgun")),
-    ("cpanel.net", Mx::Provider("Hosting")),
-    ("plesk.com", Mx::Provider("Hosting")),
-    ("hostgator.com", Mx::Provider("Hosting")),
-    ("godaddy.com", Mx::Provider("Hosting")),
-    ("secureserver.net", Mx::Provider("Hosting")),
-    ("bluehost.com", Mx::Provider("Hosting")),
-    ("hostinger.com", Mx::Provider("Hosting")),
+    ("mail.protection.outlook.com", Mx::Provider(Provider::M365)),
+    ("mx.microsoft", Mx::Provider(Provider::M365)),
+    ("olc.protection.outlook.com", Mx::Provider(Provider::M365)),
+    ("outlook.com", Mx::Provider(Provider::M365)),
+    ("aspmx.l.google.com", Mx::Provider(Provider::Google)),
+    ("googlemail.com", Mx::Provider(Provider::Google)),
+    ("smtp.google.com", Mx::Provider(Provider::Google)),
+    ("google.com", Mx::Provider(Provider::Google)),
+    ("gmail.com", Mx::Provider(Provider::Google)),
+    ("yandex.ru", Mx::Provider(Provider::Yandex)),
+    ("yandex.net", Mx::Provider(Provider::Yandex)),
+    ("zoho.com", Mx::Provider(Provider::Zoho)),
+    ("zoho.eu", Mx::Provider(Provider::Zoho)),
+    ("zoho.in", Mx::Provider(Provider::Zoho)),
+    ("zohomail.com", Mx::Provider(Provider::Zoho)),
+    ("amazonses.com", Mx::Provider(Provider::Amazon)),
+    ("amazonaws.com", Mx::Provider(Provider::Amazon)),
+    ("sendgrid.net", Mx::Provider(Provider::SendGrid)),
+    ("mailgun.org", Mx::Provider(Provider::Mailgun)),
+    ("mailgun.com", Mx::Provider(Provider::Mailgun)),
+    ("cpanel.net", Mx::Provider(Provider::Hosting)),
+    ("plesk.com", Mx::Provider(Provider::Hosting)),
+    ("hostgator.com", Mx::Provider(Provider::Hosting)),
+    ("godaddy.com", Mx::Provider(Provider::Hosting)),
+    ("secureserver.net", Mx::Provider(Provider::Hosting)),
+    ("bluehost.com", Mx::Provider(Provider::Hosting)),
+    ("hostinger.com", Mx::Provider(Provider::Hosting)),
     ("mimecast.com", Mx::Gateway("Mimecast")),
     ("pphosted.com", Mx::Gateway("Proofpoint")),
     ("ppe-hosted.com", Mx::Gateway("Proofpoint")),
@@ -61,14 +63,14 @@ enum Include {
 }
 
 /// SPF includes that name the provider behind a gateway, tried in this order for each include.
-const SPF_INCLUDE_RULES: &[(Include, &str)] = &[
-    (Include::Is("spf.protection.outlook.com"), "M365"),
-    (Include::Is("_spf.google.com"), "Google"),
-    (Include::Contains("zoho"), "Zoho"),
-    (Include::Contains("yandex"), "Yandex"),
-    (Include::Contains("amazonses"), "Amazon"),
-    (Include::Contains("sendgrid"), "SendGrid"),
-    (Include::Contains("mailgun"), "Mailgun"),
+const SPF_INCLUDE_RULES: &[(Include, Provider)] = &[
+    (Include::Is("spf.protection.outlook.com"), Provider::M365),
+    (Include::Is("_spf.google.com"), Provider::Google),
+    (Include::Contains("zoho"), Provider::Zoho),
+    (Include::Contains("yandex"), Provider::Yandex),
+    (Include::Contains("amazonses"), Provider::Amazon),
+    (Include::Contains("sendgrid"), Provider::SendGrid),
+    (Include::Contains("mailgun"), Provider::Mailgun),
 ];
 
 /// Known Turkish hosting companies, by MX host suffix, named for `Local` domains.
@@ -87,14 +89,14 @@ const LOCAL_PROVIDER_RULES: &[(&str, &str)] = &[
 ];
 
 /// Provider for a domain with no MX (NODATA, null MX, NXDOMAIN).
-pub const UNKNOWN: &str = "Unknown";
+pub const UNKNOWN: Provider = Provider::Unknown;
 /// Provider for any MX host no rule names.
-pub const LOCAL: &str = "Local";
+pub const LOCAL: Provider = Provider::Local;
 
 /// The provider picture of one domain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
-    pub provider: &'static str,
+    pub provider: Provider,
     /// The filtering gateway in front, when the MX is one.
     pub gateway: Option<&'static str>,
     /// The known local hosting company, when the provider is `Local`.
@@ -117,7 +119,7 @@ pub fn classify(mx_hosts: &[String], spf_includes: &[String]) -> Verdict {
         .find(|(suffix, _)| ends_with_labels(&host, suffix))
     {
         Some((_, Mx::Provider(p))) => Verdict {
-            provider: p,
+            provider: *p,
             gateway: None,
             local_provider: None,
         },
@@ -135,7 +137,7 @@ pub fn classify(mx_hosts: &[String], spf_includes: &[String]) -> Verdict {
 }
 
 /// The provider named by the first SPF include, in record order, that names one; else Local.
-fn provider_behind_gateway(spf_includes: &[String]) -> &'static str {
+fn provider_behind_gateway(spf_includes: &[String]) -> Provider {
     spf_includes
         .iter()
         .find_map(|include| {
@@ -209,7 +211,10 @@ mod tests {
                 "spf.protection.outlook.com",
             ]),
         );
-        assert_eq!((g.provider, g.gateway), ("Google", Some("Proofpoint")));
+        assert_eq!(
+            (g.provider, g.gateway),
+            (Provider::Google, Some("Proofpoint"))
+        );
     }
 
     #[test]

@@ -1,67 +1,16 @@
 //! Lead scoring (pipeline.md §8): the pure scorer [`score`] over a company's signals and
-//! referral facts, with the rule table in [`rules`], and the set-based database pass
-//! [`score_domains`] that `sync`, `scan` and `rescore` call.
+//! referral facts, with the rule table in [`rules`], and the set-based pass [`score_domains`]
+//! (batches read and written through [`crate::store::scores`]) that `sync`, `scan` and
+//! `rescore` call.
 
-mod db;
+mod batch;
 pub mod rules;
 
-pub use db::{RescoreSummary, score_domains};
+pub use batch::{RescoreSummary, score_domains};
 
 use crate::config::Settings;
-
-/// The mail provider of a domain, as stored in `domain_signals.provider` (pipeline.md §6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Provider {
-    M365,
-    Google,
-    Yandex,
-    Zoho,
-    Amazon,
-    SendGrid,
-    Mailgun,
-    Hosting,
-    Local,
-    Unknown,
-}
-
-impl Provider {
-    pub const ALL: [Provider; 10] = [
-        Provider::M365,
-        Provider::Google,
-        Provider::Yandex,
-        Provider::Zoho,
-        Provider::Amazon,
-        Provider::SendGrid,
-        Provider::Mailgun,
-        Provider::Hosting,
-        Provider::Local,
-        Provider::Unknown,
-    ];
-
-    /// The name stored in the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Provider::M365 => "M365",
-            Provider::Google => "Google",
-            Provider::Yandex => "Yandex",
-            Provider::Zoho => "Zoho",
-            Provider::Amazon => "Amazon",
-            Provider::SendGrid => "SendGrid",
-            Provider::Mailgun => "Mailgun",
-            Provider::Hosting => "Hosting",
-            Provider::Local => "Local",
-            Provider::Unknown => "Unknown",
-        }
-    }
-
-    /// Read a stored provider name (any case); a name outside §6's table is `Unknown`.
-    pub fn from_name(name: &str) -> Provider {
-        Provider::ALL
-            .into_iter()
-            .find(|p| p.as_str().eq_ignore_ascii_case(name.trim()))
-            .unwrap_or(Provider::Unknown)
-    }
-}
+use crate::model::company_provider;
+pub use crate::model::{Provider, Segment};
 
 /// A DMARC policy (`p=`), present only when the domain has a DMARC record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,15 +108,6 @@ impl From<&Settings> for ScoreConfig {
     }
 }
 
-/// Lead segment (§8 rule 6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Segment {
-    Existing,
-    Migration,
-    Cold,
-    Skip,
-}
-
 /// P-model technical heat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TechnicalHeat {
@@ -204,17 +144,6 @@ pub enum PriorityCategory {
     P4,
     P5,
     P6,
-}
-
-impl Segment {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Segment::Existing => "Existing",
-            Segment::Migration => "Migration",
-            Segment::Cold => "Cold",
-            Segment::Skip => "Skip",
-        }
-    }
 }
 
 impl TechnicalHeat {
@@ -281,7 +210,7 @@ pub struct Score {
 /// successful scan and no Azure tenant id.
 pub fn score(input: &ScoreInput, cfg: &ScoreConfig) -> Option<Score> {
     // Rule 1: an Azure tenant id wins over any scan, also before any scan.
-    if input.azure_tenant_id {
+    if let Some(provider) = company_provider(input.azure_tenant_id, None) {
         let base = clamp(cfg.azure_tenant_score);
         let (points, reason) = with_cosell(
             base,
@@ -289,7 +218,7 @@ pub fn score(input: &ScoreInput, cfg: &ScoreConfig) -> Option<Score> {
             input.cosell,
             cfg,
         );
-        return Some(finish(Provider::M365, points, reason));
+        return Some(finish(provider, points, reason));
     }
     match &input.scan {
         // Rule 2: no successful scan, no score.
@@ -433,12 +362,5 @@ mod tests {
         );
         assert_eq!(spf_include_count("v=spf1 include: redirect=x.com"), 0);
         assert_eq!(spf_include_count("v=spf1 include:ü.com"), 1);
-    }
-
-    #[test]
-    fn provider_names_read_in_any_case() {
-        assert_eq!(Provider::from_name("google"), Provider::Google);
-        assert_eq!(Provider::from_name(" M365 "), Provider::M365);
-        assert_eq!(Provider::from_name("Exotic"), Provider::Unknown);
     }
 }

@@ -118,7 +118,7 @@ impl TestDb {
         if tpl.is_none() {
             let t = TestDb::empty();
             let mut conn = PgConnection::establish(&t.url).unwrap();
-            hunter_pc::db::migrate_up(&mut conn, None).expect("migrate template");
+            hunter_pc::store::migrations::migrate_up(&mut conn, None).expect("migrate template");
             drop(conn);
             let name = t.name.clone();
             std::mem::forget(t); // the template lives until the process ends

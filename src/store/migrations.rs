@@ -1,42 +1,15 @@
-//! The database layer: connections, embedded migrations, the sync advisory lock.
+//! The embedded migrations: which are applied, applying and reverting them, and the plans of
+//! `migrate up|down|redo`.
 
-pub mod schema;
-
+use diesel::PgConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Nullable, Text};
-use diesel::{Connection, PgConnection};
+use diesel::sql_types::{Bool, Text};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::{Error, Result};
 
 /// The migrations compiled into this binary (`build.rs` makes cargo notice changes).
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
-
-/// Open a connection, or fail with 69 (unreachable) / 78 (malformed URL).
-pub fn connect(url: &str) -> Result<PgConnection> {
-    if url::Url::parse(url).is_err() && !url.contains('=') {
-        return Err(Error::config(
-            "DATABASE_URL is not a connection URL (postgres://user@host:port/db)",
-        ));
-    }
-    PgConnection::establish(url).map_err(|e| {
-        let text = first_line(&e.to_string());
-        if text.contains("does not exist") || text.contains("authentication") {
-            // The server answered: the URL names something that isn't there.
-            Error::config(format!(
-                "the database refused the connection: {text}; fix DATABASE_URL"
-            ))
-        } else {
-            Error::unavailable(format!(
-                "cannot reach the database: {text}; check DATABASE_URL and that Postgres is running"
-            ))
-        }
-    })
-}
-
-fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or("").trim().to_string()
-}
 
 /// One migration of this binary, by version and full name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,116 +198,4 @@ pub fn migrate_down(conn: &mut PgConnection, versions: &[String]) -> Result<()> 
         tracing::info!(version = %v, "reverted migration {}", m.name());
     }
     Ok(())
-}
-
-/// Settings for the sessions that plan and write a sync's pages:
-/// - `synchronous_commit = off`, so a page's commit does not wait for its WAL flush. Safe here:
-///   a page's rows and its cursor commit together, so a server crash can only lose the last
-///   pages and their cursor at once, and the next run reads them again (the upserts make that
-///   harmless).
-/// - `application_name = 'hunter-pc pages'`, so an operator (and a test) can tell these
-///   sessions in `pg_stat_activity`.
-/// - `enable_seqscan = off`: every statement of a page looks its rows up by key. During a
-///   first import the statistics still describe the empty tables, and the planner would scan
-///   the whole table on every page instead (an import of n referrals then costs O(n²)).
-pub fn for_page_writes(conn: &mut PgConnection) -> Result<()> {
-    use diesel::connection::SimpleConnection;
-    conn.batch_execute(
-        "SET synchronous_commit = off; SET enable_seqscan = off; \
-         SET application_name = 'hunter-pc pages'",
-    )?;
-    Ok(())
-}
-
-/// After the pages: the planner's default back for what reads whole tables (scan selection).
-pub fn after_page_writes(conn: &mut PgConnection) -> Result<()> {
-    use diesel::connection::SimpleConnection;
-    conn.batch_execute("RESET enable_seqscan")?;
-    Ok(())
-}
-
-/// Connect and require an up-to-date schema (78 otherwise): what every data command does first.
-pub fn connect_current(url: &str) -> Result<PgConnection> {
-    let mut conn = connect(url)?;
-    migration_state(&mut conn)?.require_current()?;
-    Ok(conn)
-}
-
-/// The key of the session advisory lock that keeps one sync at a time, across hosts.
-pub const SYNC_LOCK_KEY: i64 = 0x6875_6e74_6572_7063; // "hunterpc"
-
-#[derive(QueryableByName)]
-struct Locked {
-    #[diesel(sql_type = Bool)]
-    locked: bool,
-}
-
-/// A dedicated database session for a sync's bookkeeping: it takes the session advisory lock
-/// that keeps one sync at a time (across hosts) and writes the `sync_runs` row, so that row is
-/// committed apart from the run's data. The lock is released when this is dropped, or by the
-/// server when the process dies.
-pub struct LockSession {
-    conn: PgConnection,
-    held: bool,
-}
-
-impl LockSession {
-    pub fn connect(url: &str) -> Result<LockSession> {
-        use diesel::connection::SimpleConnection;
-        let mut conn = connect(url)?;
-        conn.batch_execute("SET application_name = 'hunter-pc run'")?;
-        Ok(LockSession { conn, held: false })
-    }
-
-    /// Try to take the lock at once: `false` when another session holds it.
-    pub fn try_lock(&mut self) -> Result<bool> {
-        self.held = diesel::sql_query("SELECT pg_try_advisory_lock($1) AS locked")
-            .bind::<BigInt, _>(SYNC_LOCK_KEY)
-            .get_result::<Locked>(&mut self.conn)?
-            .locked;
-        Ok(self.held)
-    }
-
-    pub fn conn(&mut self) -> &mut PgConnection {
-        &mut self.conn
-    }
-}
-
-impl Drop for LockSession {
-    fn drop(&mut self) {
-        if self.held {
-            let _ = diesel::sql_query("SELECT pg_advisory_unlock($1) AS locked")
-                .bind::<BigInt, _>(SYNC_LOCK_KEY)
-                .get_result::<Locked>(&mut self.conn);
-        }
-    }
-}
-
-#[derive(QueryableByName)]
-struct CountRow {
-    #[diesel(sql_type = Nullable<BigInt>)]
-    n: Option<i64>,
-}
-
-/// Exact row counts of the tables in cli.md (for `status`).
-pub fn row_counts(conn: &mut PgConnection) -> Result<Vec<(&'static str, i64)>> {
-    const TABLES: [&str; 7] = [
-        "companies",
-        "raw_leads",
-        "partner_center_referrals",
-        "domain_signals",
-        "lead_scores",
-        "sync_runs",
-        "sync_state",
-    ];
-    let mut out = Vec::new();
-    for t in TABLES {
-        // Table names come from the constant list above, never from input.
-        let n = diesel::sql_query(format!("SELECT count(*)::bigint AS n FROM {t}"))
-            .get_result::<CountRow>(conn)?
-            .n
-            .unwrap_or(0);
-        out.push((t, n));
-    }
-    Ok(out)
 }

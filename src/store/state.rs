@@ -1,11 +1,15 @@
-//! The incremental cursor (`sync_state`, one stream per direction) and the recent-run guard.
+//! `sync_state`: the incremental cursor, one stream per direction setting.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
+use diesel::sql_types::{Nullable, Text, Timestamptz};
+use serde_json::Value;
 
 use crate::config::Direction;
 use crate::error::Result;
+
+/// The table.
+pub const TABLE: &str = "sync_state";
 
 /// `referrals:<direction>`: each direction setting keeps its own cursor.
 pub fn stream(direction: Direction) -> String {
@@ -48,21 +52,12 @@ pub fn advance(conn: &mut PgConnection, stream: &str, to: &(DateTime<Utc>, Strin
     Ok(())
 }
 
-#[derive(QueryableByName)]
-struct Started {
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    started_at: Option<DateTime<Utc>>,
-}
-
-/// The start of the latest non-dry API sync that ended `ok` or `partial`, when it started less
-/// than `secs` seconds ago (cli.md, `HUNTER_PC_MIN_SYNC_INTERVAL_SECS`).
-pub fn recent_api_run(conn: &mut PgConnection, secs: u64) -> Result<Option<DateTime<Utc>>> {
-    let row = diesel::sql_query(
-        "SELECT max(started_at) AS started_at FROM sync_runs \
-         WHERE source = 'api' AND NOT dry_run AND status IN ('ok', 'partial') \
-           AND started_at > now() - make_interval(secs => $1)",
-    )
-    .bind::<BigInt, _>(secs as i64)
-    .get_result::<Started>(conn)?;
-    Ok(row.started_at)
+/// A stream's row as JSON (every column), for `status`; `Null` when there is none.
+pub fn row_json(conn: &mut PgConnection, stream: &str) -> Result<Value> {
+    let row =
+        diesel::sql_query("SELECT row_to_json(c)::text AS j FROM sync_state c WHERE stream = $1")
+            .bind::<Text, _>(stream)
+            .get_result::<super::JsonRow>(conn)
+            .optional()?;
+    Ok(super::json_of(row))
 }

@@ -1,0 +1,171 @@
+//! The storage layer: every SQL statement of hunter-pc, one module per table family.
+//!
+//! - this module: connections, the page sessions' settings, row counts for `status`;
+//! - [`migrations`]: the embedded migrations, their state, the up/down plans;
+//! - [`lock`]: the bookkeeping session that holds the one-sync-at-a-time advisory lock;
+//! - [`referrals`]: `partner_center_referrals` (and the raw leads a page inserts with it):
+//!   the stored-row read and the batch write of a page, the listing;
+//! - [`companies`]: the `companies` table;
+//! - [`signals`]: `domain_signals`: which domains a sync scans, writing scans;
+//! - [`scores`]: `lead_scores`: the batch reads and writes of scoring;
+//! - [`runs`]: `sync_runs`, the run record;
+//! - [`state`]: `sync_state`, the incremental cursor.
+//!
+//! Each table's name and columns are written in its module only. Bulk writes send one array
+//! per column and `unnest` them (one statement per batch, whatever its size). Names of domain
+//! values (`M365`, `co-sell`, `failed`, …) come from [`crate::model`] as bound parameters.
+//! Nothing outside this module holds SQL text (`tests/architecture.rs` checks it).
+
+pub mod companies;
+pub mod lock;
+pub mod migrations;
+pub mod referrals;
+pub mod runs;
+pub mod scores;
+pub mod signals;
+pub mod state;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::{Connection, PgConnection};
+
+use crate::error::{Error, Result};
+
+/// Open a connection, or fail with 69 (unreachable) / 78 (malformed URL).
+pub fn connect(url: &str) -> Result<PgConnection> {
+    if url::Url::parse(url).is_err() && !url.contains('=') {
+        return Err(Error::config(
+            "DATABASE_URL is not a connection URL (postgres://user@host:port/db)",
+        ));
+    }
+    PgConnection::establish(url).map_err(|e| {
+        let text = first_line(&e.to_string());
+        if text.contains("does not exist") || text.contains("authentication") {
+            // The server answered: the URL names something that isn't there.
+            Error::config(format!(
+                "the database refused the connection: {text}; fix DATABASE_URL"
+            ))
+        } else {
+            Error::unavailable(format!(
+                "cannot reach the database: {text}; check DATABASE_URL and that Postgres is running"
+            ))
+        }
+    })
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or("").trim().to_string()
+}
+
+/// Connect and require an up-to-date schema (78 otherwise): what every data command does first.
+pub fn connect_current(url: &str) -> Result<PgConnection> {
+    let mut conn = connect(url)?;
+    migrations::migration_state(&mut conn)?.require_current()?;
+    Ok(conn)
+}
+
+/// Settings for the sessions that plan and write a sync's pages:
+/// - `synchronous_commit = off`, so a page's commit does not wait for its WAL flush. Safe here:
+///   a page's rows and its cursor commit together, so a server crash can only lose the last
+///   pages and their cursor at once, and the next run reads them again (the upserts make that
+///   harmless).
+/// - `enable_seqscan = off`: every statement of a page looks its rows up by key. During a
+///   first import the statistics still describe the empty tables, and the planner would scan
+///   the whole table on every page instead (an import of n referrals then costs O(n²)).
+/// - `application_name = 'hunter-pc pages'`, so an operator (and a test) can tell these
+///   sessions in `pg_stat_activity`.
+pub fn for_page_writes(conn: &mut PgConnection) -> Result<()> {
+    conn.batch_execute(
+        "SET synchronous_commit = off; SET enable_seqscan = off; \
+         SET application_name = 'hunter-pc pages'",
+    )?;
+    Ok(())
+}
+
+/// After the pages: the planner's default back for what reads whole tables (scan selection).
+pub fn after_page_writes(conn: &mut PgConnection) -> Result<()> {
+    conn.batch_execute("RESET enable_seqscan")?;
+    Ok(())
+}
+
+/// The tables of cli.md, in the order `status` lists their row counts.
+pub const TABLES: [&str; 7] = [
+    companies::TABLE,
+    referrals::RAW_LEADS,
+    referrals::TABLE,
+    signals::TABLE,
+    scores::TABLE,
+    runs::TABLE,
+    state::TABLE,
+];
+
+#[derive(QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    n: Option<i64>,
+}
+
+/// Exact row counts of the tables in cli.md (for `status`).
+pub fn row_counts(conn: &mut PgConnection) -> Result<Vec<(&'static str, i64)>> {
+    let mut out = Vec::new();
+    for t in TABLES {
+        // Table names come from the constant list above, never from input.
+        let n = diesel::sql_query(format!("SELECT count(*)::bigint AS n FROM {t}"))
+            .get_result::<CountRow>(conn)?
+            .n
+            .unwrap_or(0);
+        out.push((t, n));
+    }
+    Ok(out)
+}
+
+/// A row as JSON text (`row_to_json(…)::text AS j`), for `status`.
+#[derive(QueryableByName)]
+struct JsonRow {
+    #[diesel(sql_type = Nullable<Text>)]
+    j: Option<String>,
+}
+
+/// The JSON of a row read as [`JsonRow`]; `Null` when there was none.
+fn json_of(row: Option<JsonRow>) -> serde_json::Value {
+    row.and_then(|r| r.j)
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(serde_json::Value::Null)
+}
+
+/// The text of a `text[]` literal (`{"a","b\"c"}`). A `text[]` column of a bulk write travels as
+/// one such text per row, cast back in the statement: `unnest` cannot take an array of arrays
+/// of different lengths.
+pub(crate) fn array_literal(items: &[String]) -> String {
+    let mut out = String::from("{");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        for c in item.chars() {
+            if c == '"' || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out.push('"');
+    }
+    out.push('}');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn array_literals_quote_every_element() {
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(super::array_literal(&[]), "{}");
+        assert_eq!(super::array_literal(&v(&["a.b", "c"])), r#"{"a.b","c"}"#);
+        assert_eq!(
+            super::array_literal(&v(&["x\"y", "a\\b", "", "{,}", "NULL"])),
+            r#"{"x\"y","a\\b","","{,}","NULL"}"#
+        );
+    }
+}

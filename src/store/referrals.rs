@@ -1,0 +1,377 @@
+//! `partner_center_referrals`: one tracking row per Partner Center referral, and `raw_leads`,
+//! Hunter's ingestion log, whose rows a page inserts in the same statement. The stored-row read
+//! and the batch write of a sync's pages, and the listing of `list-referrals`.
+//!
+//! The columns a sync derives from a referral are declared once, in [`referral_fields!`]: that
+//! gives the row struct [`ReferralFields`] (read by the stored-row read and the listing,
+//! written by the page write), its column list and its binding as one array per column.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use bigdecimal::BigDecimal;
+use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use diesel::sql_types::{Array, BigInt, Bool, Int4, Nullable, Numeric, Text, Timestamptz};
+
+use crate::error::Result;
+use crate::model::{Category, LinkStatus, RAW_LEAD_SOURCE, Segment};
+
+/// The table of tracking rows.
+pub const TABLE: &str = "partner_center_referrals";
+/// The table of raw leads.
+pub const RAW_LEADS: &str = "raw_leads";
+
+/// SQL: the tracking row `r` carries an Azure tenant id (which [`crate::model::company_provider`]
+/// turns into the company's provider).
+pub(super) const HAS_TENANT_ID: &str = "btrim(coalesce(r.azure_tenant_id, '')) <> ''";
+
+/// A column's name: the field's, or the one given.
+macro_rules! column_name {
+    ($field:ident) => {
+        stringify!($field)
+    };
+    ($field:ident $column:literal) => {
+        $column
+    };
+}
+
+/// Declares the derived columns: `field [= "column"]: RustType => DieselType as "pg type"`.
+macro_rules! referral_fields {
+    ($(
+        $(#[$doc:meta])*
+        $field:ident $(= $column:literal)?: $rust:ty => $sql:ident as $pg:literal,
+    )+) => {
+        /// What a referral says, as its tracking row stores it: the columns a sync derives from
+        /// the referral's JSON (pipeline.md §2 step 8), all nullable.
+        #[derive(QueryableByName, Debug, Clone, Default, PartialEq)]
+        pub struct ReferralFields {
+            $(
+                $(#[$doc])*
+                #[diesel(sql_type = Nullable<$sql>)]
+                $(#[diesel(column_name = $column)])?
+                pub $field: Option<$rust>,
+            )+
+        }
+
+        /// The columns of [`ReferralFields`], in its order, with their types.
+        const FIELD_COLUMNS: &[(&str, &str)] = &[$((column_name!($field $($column)?), $pg)),+];
+
+        /// Bind the fields of `rows`, one array per column in [`FIELD_COLUMNS`] order.
+        fn bind_fields<'a>(
+            mut query: BoxedSqlQuery<'a, Pg, SqlQuery>,
+            rows: &[PageReferral<'a>],
+        ) -> BoxedSqlQuery<'a, Pg, SqlQuery> {
+            $(
+                query = query.bind::<Array<Nullable<$sql>>, _>(
+                    rows.iter().map(|r| r.fields.$field.as_ref()).collect::<Vec<_>>(),
+                );
+            )+
+            query
+        }
+    };
+}
+
+referral_fields! {
+    /// `co-sell`, `marketplace`, `solution-provider` ([`Category`]), or NULL.
+    referral_type: String => Text as "text",
+    /// Microsoft's `type`, `qualification`, `direction`, `status`, `substatus` as received.
+    type_ = "type": String => Text as "text",
+    qualification: String => Text as "text",
+    direction: String => Text as "text",
+    status: String => Text as "text",
+    substatus: String => Text as "text",
+    engagement_id: String => Text as "text",
+    company_name: String => Text as "text",
+    customer_name: String => Text as "text",
+    customer_country: String => Text as "text",
+    /// The customer's registrable domain (the company's key).
+    domain: String => Text as "text",
+    raw_domain: String => Text as "text",
+    azure_tenant_id: String => Text as "text",
+    deal_value: BigDecimal => Numeric as "numeric",
+    currency: String => Text as "text",
+    pc_created_at: DateTime<Utc> => Timestamptz as "timestamptz",
+    pc_updated_at: DateTime<Utc> => Timestamptz as "timestamptz",
+}
+
+/// The columns a sync writes besides the key, the content hash and the JSON: the derived
+/// fields and the link to the company.
+fn tracked_columns() -> impl Iterator<Item = &'static str> {
+    FIELD_COLUMNS
+        .iter()
+        .map(|(c, _)| *c)
+        .chain(["link_status", "linked_lead_id"])
+}
+
+/// `prefix.column, …` of the given columns.
+fn qualified(prefix: &str, columns: impl Iterator<Item = &'static str>) -> String {
+    columns
+        .map(|c| format!("{prefix}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+// --- the stored-row read of a page -------------------------------------------------------------
+
+/// What the database holds of a referral: for the stale and unchanged checks, and, under
+/// `--force`, to see whether re-deriving it changes anything.
+#[derive(QueryableByName, Debug, Clone)]
+pub struct StoredReferral {
+    #[diesel(sql_type = Text)]
+    pub referral_id: String,
+    #[diesel(sql_type = Text)]
+    pub content_hash: String,
+    #[diesel(embed)]
+    pub fields: ReferralFields,
+    /// The linked company's domain and provider.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub company_domain: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub company_provider: Option<String>,
+}
+
+static STORED_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT r.referral_id, r.content_hash, {fields}, \
+                (SELECT domain FROM companies WHERE id = r.linked_lead_id) AS company_domain, \
+                (SELECT provider FROM companies WHERE id = r.linked_lead_id) AS company_provider \
+           FROM partner_center_referrals r WHERE r.referral_id = ANY($1)",
+        fields = qualified("r", FIELD_COLUMNS.iter().map(|(c, _)| *c)),
+    )
+});
+
+/// The stored rows of these ids, with their company, in one statement: index probes only (a
+/// join would let the planner scan all companies when its statistics are stale, as right after
+/// a first import).
+pub fn stored(conn: &mut PgConnection, ids: &[String]) -> Result<HashMap<String, StoredReferral>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<StoredReferral> = diesel::sql_query(STORED_SQL.as_str())
+        .bind::<Array<Text>, _>(ids)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.referral_id.clone(), r))
+        .collect())
+}
+
+// --- the batch write of a page -----------------------------------------------------------------
+
+/// One referral of a page's write.
+#[derive(Debug, Clone)]
+pub struct PageReferral<'a> {
+    pub referral_id: &'a str,
+    pub fields: &'a ReferralFields,
+    pub link_status: LinkStatus,
+    /// The company of its domain.
+    pub linked_lead_id: Option<i64>,
+    pub content_hash: &'a str,
+    /// The referral as JSON text, parsed into jsonb once for both `raw_data` and the raw lead's
+    /// `payload`.
+    pub json: &'a str,
+    /// This copy is the one the tracking row keeps (the last of its id in the batch).
+    pub keep: bool,
+    /// This copy adds a raw lead (new or changed, with a domain).
+    pub lead: bool,
+    /// For the raw lead.
+    pub email: Option<&'a str>,
+    pub website: Option<&'a str>,
+}
+
+static WRITE_SQL: LazyLock<String> = LazyLock::new(|| {
+    // The arrays, in binding order: the id, the fields, then the rest.
+    let mut incoming: Vec<(&str, String)> = vec![("referral_id", "text[]".into())];
+    incoming.extend(FIELD_COLUMNS.iter().map(|(c, t)| (*c, format!("{t}[]"))));
+    incoming.extend(
+        [
+            ("link_status", "text[]"),
+            ("linked_lead_id", "bigint[]"),
+            ("content_hash", "text[]"),
+            ("raw_data", "text[]::jsonb[]"),
+            ("keep", "bool[]"),
+            ("lead", "bool[]"),
+            ("email", "text[]"),
+            ("website", "text[]"),
+        ]
+        .map(|(c, t)| (c, t.to_string())),
+    );
+    let arrays = incoming
+        .iter()
+        .enumerate()
+        .map(|(i, (_, t))| format!("${}::{t}", i + 1))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let names = incoming
+        .iter()
+        .map(|(c, _)| *c)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let source = incoming.len() + 1;
+    let tracked = tracked_columns().collect::<Vec<_>>().join(", ");
+    let set = tracked_columns()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "WITH incoming AS ( \
+           SELECT * FROM unnest({arrays}) AS u({names})), \
+         stored AS MATERIALIZED ( \
+           SELECT id, referral_id, content_hash, {tracked} \
+             FROM partner_center_referrals WHERE referral_id = ANY($1)), \
+         differing AS ( \
+           SELECT i.* FROM incoming i LEFT JOIN stored p ON p.referral_id = i.referral_id \
+            WHERE i.keep AND (p.id IS NULL \
+               OR (p.content_hash, {p_tracked}) IS DISTINCT FROM (i.content_hash, {i_tracked}))), \
+         tracked AS ( \
+           INSERT INTO partner_center_referrals (referral_id, {tracked}, content_hash, raw_data) \
+           SELECT referral_id, {tracked}, content_hash, raw_data FROM differing \
+           ON CONFLICT (referral_id) DO UPDATE SET {set}, raw_data = excluded.raw_data, \
+             synced_at = CASE WHEN partner_center_referrals.content_hash = excluded.content_hash \
+               THEN partner_center_referrals.synced_at ELSE now() END, \
+             content_hash = excluded.content_hash, updated_at = now()) \
+         INSERT INTO raw_leads (source, company_name, email, website, domain, payload) \
+         SELECT ${source}, company_name, email, website, domain, raw_data \
+           FROM incoming WHERE lead",
+        p_tracked = qualified("p", tracked_columns()),
+        i_tracked = qualified("i", tracked_columns()),
+    )
+});
+
+/// One statement for a page: upsert the kept copies' tracking rows (only those that differ from
+/// what is stored: an unchanged row is neither written nor locked) and insert the raw leads.
+/// Returns the number of raw leads inserted.
+pub fn write_page(conn: &mut PgConnection, rows: &[PageReferral]) -> Result<i64> {
+    let query = diesel::sql_query(WRITE_SQL.as_str())
+        .into_boxed::<Pg>()
+        .bind::<Array<Text>, _>(rows.iter().map(|r| r.referral_id).collect::<Vec<_>>());
+    let n = bind_fields(query, rows)
+        .bind::<Array<Text>, _>(
+            rows.iter()
+                .map(|r| r.link_status.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind::<Array<Nullable<BigInt>>, _>(
+            rows.iter().map(|r| r.linked_lead_id).collect::<Vec<_>>(),
+        )
+        .bind::<Array<Text>, _>(rows.iter().map(|r| r.content_hash).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(rows.iter().map(|r| r.json).collect::<Vec<_>>())
+        .bind::<Array<Bool>, _>(rows.iter().map(|r| r.keep).collect::<Vec<_>>())
+        .bind::<Array<Bool>, _>(rows.iter().map(|r| r.lead).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| r.email).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| r.website).collect::<Vec<_>>())
+        .bind::<Text, _>(RAW_LEAD_SOURCE)
+        .execute(conn)?;
+    Ok(n as i64)
+}
+
+// --- the listing -------------------------------------------------------------------------------
+
+/// The filters of `list-referrals`, already checked. A filter not given is a NULL parameter of
+/// one static statement.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filters {
+    /// `Some(None)`: referrals without a category (`--type none`).
+    pub referral_type: Option<Option<Category>>,
+    /// Compared without case.
+    pub status: Option<String>,
+    pub segment: Option<Segment>,
+    pub domain: Option<String>,
+    /// Looked for in company, customer and domain, any case.
+    pub search: Option<String>,
+    /// Partner Center update time at or after it.
+    pub since: Option<DateTime<Utc>>,
+    pub unlinked: bool,
+    pub limit: Option<i64>,
+}
+
+/// A referral as the listing reads it: its tracking row with its company's provider and its
+/// score.
+#[derive(QueryableByName, Debug, Clone)]
+pub struct ListedRow {
+    #[diesel(sql_type = Text)]
+    pub referral_id: String,
+    #[diesel(embed)]
+    pub fields: ReferralFields,
+    #[diesel(sql_type = Text)]
+    pub link_status: String,
+    /// The company's provider, else its scan's.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub provider: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub segment: Option<String>,
+    #[diesel(sql_type = Nullable<Int4>)]
+    pub score: Option<i32>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub priority_category: Option<String>,
+    #[diesel(sql_type = Timestamptz)]
+    pub synced_at: DateTime<Utc>,
+}
+
+static LIST_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "
+SELECT r.referral_id, {fields}, r.link_status,
+       COALESCE(c.provider, s.provider) AS provider, l.segment, l.readiness_score AS score,
+       l.priority_category, r.synced_at
+FROM partner_center_referrals r
+LEFT JOIN companies c ON c.domain = r.domain
+LEFT JOIN domain_signals s ON s.domain = r.domain
+LEFT JOIN lead_scores l ON l.domain = r.domain
+WHERE ($1 = false OR ($2::text IS NULL AND r.referral_type IS NULL) OR r.referral_type = $2)
+  AND ($3::text IS NULL OR lower(r.status) = lower($3))
+  AND ($4::text IS NULL OR lower(l.segment) = lower($4))
+  AND ($5::text IS NULL OR r.domain = $5)
+  AND ($6::text IS NULL
+       OR strpos(lower(coalesce(r.company_name, '')), lower($6)) > 0
+       OR strpos(lower(coalesce(r.customer_name, '')), lower($6)) > 0
+       OR strpos(lower(coalesce(r.domain, '')), lower($6)) > 0)
+  AND ($7::timestamptz IS NULL OR r.pc_updated_at >= $7)
+  AND ($8 = false OR r.link_status = $10)
+ORDER BY r.pc_updated_at DESC NULLS LAST, r.referral_id
+LIMIT $9
+",
+        fields = qualified("r", FIELD_COLUMNS.iter().map(|(c, _)| *c)),
+    )
+});
+
+/// The referrals the filters select, newest Partner Center update first, then by id.
+pub fn list(conn: &mut PgConnection, f: &Filters) -> Result<Vec<ListedRow>> {
+    Ok(diesel::sql_query(LIST_SQL.as_str())
+        .bind::<Bool, _>(f.referral_type.is_some())
+        .bind::<Nullable<Text>, _>(f.referral_type.flatten().map(Category::as_str))
+        .bind::<Nullable<Text>, _>(f.status.as_deref())
+        .bind::<Nullable<Text>, _>(f.segment.map(Segment::as_str))
+        .bind::<Nullable<Text>, _>(f.domain.as_deref())
+        .bind::<Nullable<Text>, _>(f.search.as_deref())
+        .bind::<Nullable<Timestamptz>, _>(f.since)
+        .bind::<Bool, _>(f.unlinked)
+        .bind::<Nullable<BigInt>, _>(f.limit)
+        .bind::<Text, _>(LinkStatus::Unlinked.as_str())
+        .load(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_statement_names_every_derived_column() {
+        for sql in [&*STORED_SQL, &*WRITE_SQL, &*LIST_SQL] {
+            for (c, _) in FIELD_COLUMNS {
+                assert!(
+                    sql.contains(&format!("r.{c}")) || sql.contains(&format!("i.{c}")),
+                    "{c}"
+                );
+            }
+        }
+        assert_eq!(FIELD_COLUMNS.len(), 17);
+        assert_eq!(FIELD_COLUMNS[1], ("type", "text"));
+        // 1 id + 17 fields + 8 more arrays, then the raw leads' source.
+        assert!(WRITE_SQL.contains("$26::text[]") && WRITE_SQL.contains("SELECT $27,"));
+        assert!(!WRITE_SQL.contains("$28"));
+    }
+}

@@ -1,0 +1,274 @@
+//! `domain_signals`: the DNS mail picture of each company domain, from its latest scan. Which
+//! domains a sync scans (pipeline.md §6, §7), and writing scans.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Bool, Double, Int4, Nullable, Text, Timestamptz};
+use serde::Serialize;
+
+use super::array_literal;
+use crate::error::Result;
+use crate::model::{Provider, ScanStatus};
+
+/// The table.
+pub const TABLE: &str = "domain_signals";
+
+/// A scan as its row stores it (without `scanned_at` and `attempts`). A failed scan knows
+/// nothing: its signals are all `None`. Serialised, it is the row's columns by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignalsRow {
+    pub domain: String,
+    pub scan_status: ScanStatus,
+    pub scan_error: Option<String>,
+    pub mx_hosts: Option<Vec<String>>,
+    pub mx_root: Option<String>,
+    pub provider: Option<Provider>,
+    pub gateway: Option<String>,
+    pub local_provider: Option<String>,
+    pub spf: Option<bool>,
+    pub spf_record: Option<String>,
+    pub dkim: Option<bool>,
+    pub dkim_selectors: Option<Vec<String>>,
+    pub dmarc_policy: Option<String>,
+    pub dmarc_coverage: Option<i32>,
+}
+
+/// The signal columns (everything but the key, status, error and stamps) in [`SignalsRow`]'s
+/// order, with their types and the element type of the array each is sent in (a `text[]`
+/// column travels as the text of an array literal per row). A failed rescan keeps all of these.
+const SIGNAL_COLUMNS: [(&str, &str, &str); 11] = [
+    ("mx_hosts", "text[]", "text"),
+    ("mx_root", "text", "text"),
+    ("provider", "text", "text"),
+    ("gateway", "text", "text"),
+    ("local_provider", "text", "text"),
+    ("spf", "boolean", "boolean"),
+    ("spf_record", "text", "text"),
+    ("dkim", "boolean", "boolean"),
+    ("dkim_selectors", "text[]", "text"),
+    ("dmarc_policy", "text", "text"),
+    ("dmarc_coverage", "integer", "integer"),
+];
+
+/// The domains a sync scans after its pages.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ScanPlan {
+    /// Touched domains first (in the order given), then the others by name.
+    pub to_scan: Vec<String>,
+    /// Touched domains left alone because they already have a completed scan.
+    pub skipped_already_scanned: usize,
+}
+
+#[derive(QueryableByName)]
+struct Candidate {
+    #[diesel(sql_type = Text)]
+    domain: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    scan_status: Option<String>,
+    #[diesel(sql_type = Nullable<Bool>)]
+    due: Option<bool>,
+    #[diesel(sql_type = Bool)]
+    touched: bool,
+}
+
+/// §6's selection: the `touched` company domains without a completed scan (all of them with
+/// `rescan`), and every other company domain with a referral whose scan is missing, or
+/// `failed` and last tried at least `retry_secs` ago.
+pub fn plan(
+    conn: &mut PgConnection,
+    touched: &[String],
+    rescan: bool,
+    retry_secs: u64,
+) -> Result<ScanPlan> {
+    let rows: Vec<Candidate> = diesel::sql_query(
+        "SELECT c.domain, s.scan_status, \
+                s.scanned_at <= now() - $2 * interval '1 second' AS due, \
+                c.domain = ANY($1) AS touched \
+         FROM companies c LEFT JOIN domain_signals s ON s.domain = c.domain \
+         WHERE c.domain = ANY($1) \
+            OR ((s.domain IS NULL OR s.scan_status = $3) \
+                AND EXISTS (SELECT 1 FROM partner_center_referrals r WHERE r.domain = c.domain)) \
+         ORDER BY c.domain",
+    )
+    .bind::<Array<Text>, _>(touched)
+    .bind::<Double, _>(retry_secs as f64)
+    .bind::<Text, _>(ScanStatus::Failed.as_str())
+    .load(conn)?;
+
+    let mut touched_due = HashSet::new();
+    let mut others = Vec::new();
+    let mut skipped = 0;
+    for row in rows {
+        let status = row
+            .scan_status
+            .as_deref()
+            .map(str::parse::<ScanStatus>)
+            .transpose()?;
+        let completed = status.is_some_and(ScanStatus::is_completed);
+        if row.touched {
+            if rescan || !completed {
+                touched_due.insert(row.domain);
+            } else {
+                skipped += 1;
+            }
+        } else if status.is_none() || row.due == Some(true) {
+            others.push(row.domain);
+        }
+    }
+    let mut to_scan = Vec::with_capacity(touched_due.len() + others.len());
+    for domain in touched {
+        if touched_due.remove(domain) {
+            to_scan.push(domain.clone());
+        }
+    }
+    to_scan.extend(others);
+    Ok(ScanPlan {
+        to_scan,
+        skipped_already_scanned: skipped,
+    })
+}
+
+/// Upsert the scans of company domains (other domains are ignored) in one statement, and let
+/// each company's provider follow its completed scan ([`super::companies::follow_scans`]), in
+/// one transaction. A first scan that fails is stored with its error and NULL signals; a
+/// failed rescan keeps the previous status and signals and records only `scan_error`,
+/// `scanned_at` and one more attempt.
+pub fn write<I>(conn: &mut PgConnection, scans: I) -> Result<()>
+where
+    I: IntoIterator,
+    I::Item: Into<SignalsRow>,
+{
+    // One row per domain (the last scan wins): an upsert may not touch a row twice.
+    let mut by_domain: HashMap<String, SignalsRow> = HashMap::new();
+    for scan in scans {
+        let row: SignalsRow = scan.into();
+        by_domain.insert(row.domain.clone(), row);
+    }
+    if by_domain.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<SignalsRow> = by_domain.into_values().collect();
+    let domains: Vec<&str> = rows.iter().map(|r| r.domain.as_str()).collect();
+    let statuses: Vec<ScanStatus> = rows.iter().map(|r| r.scan_status).collect();
+    let providers: Vec<Option<Provider>> = rows.iter().map(|r| r.provider).collect();
+    let list = |v: &Option<Vec<String>>| v.as_deref().map(array_literal);
+    conn.transaction(|conn| {
+        diesel::sql_query(upsert_sql())
+            .bind::<Array<Text>, _>(&domains)
+            .bind::<Array<Text>, _>(statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>())
+            .bind::<Array<Nullable<Text>>, _>(column(&rows, |r| r.scan_error.as_deref()))
+            .bind::<Array<Nullable<Text>>, _>(column(&rows, |r| list(&r.mx_hosts)))
+            .bind::<Array<Nullable<Text>>, _>(column(&rows, |r| r.mx_root.as_deref()))
+            .bind::<Array<Nullable<Text>>, _>(column(&rows, |r| r.provider.map(Provider::as_str)))
+            .bind::<Array<Nullable<Text>>, _>(column(&rows, |r| r.gateway.as_deref()))
+            .bind::<Array<Nullable<Text>>, _>(column(&rows, |r| r.local_provider.as_deref()))
+            .bind::<Array<Nullable<Bool>>, _>(column(&rows, |r| r.spf))
+            .bind::<Array<Nullable<Text>>, _>(column(&rows, |r| r.spf_record.as_deref()))
+            .bind::<Array<Nullable<Bool>>, _>(column(&rows, |r| r.dkim))
+            .bind::<Array<Nullable<Text>>, _>(column(&rows, |r| list(&r.dkim_selectors)))
+            .bind::<Array<Nullable<Text>>, _>(column(&rows, |r| r.dmarc_policy.as_deref()))
+            .bind::<Array<Nullable<Int4>>, _>(column(&rows, |r| r.dmarc_coverage))
+            .bind::<Text, _>(ScanStatus::Failed.as_str())
+            .execute(conn)?;
+        super::companies::follow_scans(conn, &domains, &statuses, &providers)?;
+        Ok(())
+    })
+}
+
+/// One column of the rows, as the array `unnest` takes.
+fn column<'a, T>(rows: &'a [SignalsRow], f: impl Fn(&'a SignalsRow) -> T) -> Vec<T> {
+    rows.iter().map(f).collect()
+}
+
+/// The upsert, built from [`SIGNAL_COLUMNS`]: `$1` domains, `$2` statuses, `$3` errors, then
+/// one parameter per signal column, then the name of the failed status.
+fn upsert_sql() -> String {
+    let first = 4;
+    let failed = first + SIGNAL_COLUMNS.len();
+    let arrays = SIGNAL_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, (_, _, element))| format!("${}::{element}[]", first + i))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let names = SIGNAL_COLUMNS
+        .iter()
+        .map(|(c, _, _)| *c)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let values = SIGNAL_COLUMNS
+        .iter()
+        .map(|(c, t, _)| format!("x.{c}::{t}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let keep_on_failure = SIGNAL_COLUMNS
+        .iter()
+        .map(|(c, _, _)| {
+            format!(
+                "{c} = CASE WHEN EXCLUDED.scan_status = ${failed} THEN d.{c} ELSE EXCLUDED.{c} END"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "INSERT INTO domain_signals AS d \
+             (domain, scan_status, scan_error, {names}, scanned_at, attempts) \
+         SELECT x.domain, x.scan_status, x.scan_error, {values}, now(), 1 \
+         FROM unnest($1::text[], $2::text[], $3::text[], {arrays}) \
+              AS x(domain, scan_status, scan_error, {names}) \
+         JOIN companies c ON c.domain = x.domain \
+         ON CONFLICT (domain) DO UPDATE SET \
+             scan_status = CASE WHEN EXCLUDED.scan_status = ${failed} \
+                                THEN d.scan_status ELSE EXCLUDED.scan_status END, \
+             scan_error = EXCLUDED.scan_error, \
+             {keep_on_failure}, \
+             scanned_at = now(), \
+             attempts = d.attempts + 1"
+    )
+}
+
+#[derive(QueryableByName)]
+struct Stamp {
+    #[diesel(sql_type = Text)]
+    domain: String,
+    #[diesel(sql_type = Timestamptz)]
+    scanned_at: DateTime<Utc>,
+    #[diesel(sql_type = Int4)]
+    attempts: i32,
+}
+
+/// `scanned_at` and `attempts` of the stored rows among `domains`.
+pub fn stamps(
+    conn: &mut PgConnection,
+    domains: &[String],
+) -> Result<HashMap<String, (DateTime<Utc>, i32)>> {
+    let rows: Vec<Stamp> = diesel::sql_query(
+        "SELECT domain, scanned_at, attempts FROM domain_signals WHERE domain = ANY($1)",
+    )
+    .bind::<Array<Text>, _>(domains)
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.domain, (r.scanned_at, r.attempts)))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_upsert_names_every_signal_column_once_per_use() {
+        let sql = upsert_sql();
+        for (c, _, _) in SIGNAL_COLUMNS {
+            assert!(sql.contains(&format!("x.{c}::")), "{c}");
+            assert!(
+                sql.contains(&format!("THEN d.{c} ELSE EXCLUDED.{c}")),
+                "{c}"
+            );
+        }
+        assert!(sql.contains("$14::integer[]") && sql.contains("= $15"));
+    }
+}
