@@ -5,6 +5,7 @@ pub mod dns;
 pub mod r#gen;
 pub mod partner_center;
 pub mod pg;
+pub mod require;
 pub mod signin;
 pub mod world;
 
