@@ -1069,15 +1069,6 @@ fn two_processes_refreshing_at_once_never_break_the_file() {
 
 const KEYRING_ENV: &str = "HUNTER_PC_TEST_KEYRING_SESSION";
 
-fn have(cmd: &str) -> bool {
-    StdCommand::new("sh")
-        .args(["-c", &format!("command -v {cmd}")])
-        .stdout(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
-}
-
 /// Runs inside `dbus-run-session`: unlock gnome-keyring with a test password, then login
 /// (keyring), status from a second process, logout, status again.
 #[test]
@@ -1160,11 +1151,17 @@ fn keyring_session() {
 
 #[test]
 fn the_keyring_store_for_real() {
-    if !have("gnome-keyring-daemon") {
-        eprintln!(
-            "\n*** SKIPPED the_keyring_store_for_real: gnome-keyring-daemon is not installed \
-             (apt-get install gnome-keyring); the keyring store was NOT tested ***\n"
-        );
+    use support::require::have;
+    let test = "the_keyring_store_for_real";
+    if !support::require::require(
+        have("gnome-keyring-daemon"),
+        test,
+        "gnome-keyring-daemon is not installed (apt-get install gnome-keyring)",
+    ) || !support::require::require(
+        have("dbus-run-session"),
+        test,
+        "dbus-run-session is not installed (apt-get install dbus)",
+    ) {
         return;
     }
     let home = tempfile::tempdir().unwrap();

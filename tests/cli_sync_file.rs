@@ -59,16 +59,19 @@ fn import(db: &TestDb, home: &Path, file: &Path, extra: &[&str]) -> std::process
         .unwrap()
 }
 
-/// Every row of the data tables with its `xmin`: any insert, update or delete changes it.
+/// Every row of every table but the run log (`sync_runs`, `sync_state`) with its `xmin`: any
+/// insert, update or delete changes it. The tables are read from the catalog, so a new table
+/// is covered without touching this.
 fn data_snapshot(db: &TestDb) -> String {
+    let tables = db
+        .text(
+            "SELECT string_agg(tablename, ' ' ORDER BY tablename) AS t FROM pg_tables \
+             WHERE schemaname = 'public' AND tablename NOT IN ('sync_runs', 'sync_state')",
+        )
+        .expect("the test database has tables");
     let mut out = String::new();
-    for t in [
-        "companies",
-        "raw_leads",
-        "partner_center_referrals",
-        "domain_signals",
-        "lead_scores",
-    ] {
+    for t in tables.split(' ') {
+        out.push_str(&format!("{t}:\n"));
         out.push_str(
             &db.text(&format!(
                 "SELECT string_agg(x::text, E'\\n' ORDER BY x::text) AS t FROM \
@@ -363,21 +366,58 @@ fn a_second_import_writes_nothing_and_a_change_adds_one_raw_lead() {
     );
 }
 
-/// Inserts, updates and deletes the statistics collector saw on the data tables, once every
-/// backend of the test database has gone (so their counters are flushed).
+/// Inserts, updates and deletes (committed or not) the statistics system counted on every table
+/// but the run log. Call it only after the hunter-pc process has exited: it waits until no
+/// other backend of the test database is left (a backend flushes its counters before it
+/// leaves `pg_stat_activity`), then re-reads with `pg_stat_clear_snapshot()` until the sum is
+/// the same on five reads 100 ms apart. Panics rather than answer from counters that may not
+/// have been flushed.
 fn write_counters(db: &TestDb) -> i64 {
-    for _ in 0..100 {
-        let others = db.count("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
-        );
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = db.conn();
+    let mut one = |sql: &str| -> i64 {
+        diesel::sql_query("SELECT pg_stat_clear_snapshot()")
+            .execute(&mut conn)
+            .unwrap();
+        diesel::sql_query(sql)
+            .get_result::<N>(&mut conn)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .n
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let tick = || std::thread::sleep(std::time::Duration::from_millis(100));
+    loop {
+        let others = one("SELECT count(*) AS n FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()");
         if others == 0 {
             break;
         }
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{others} other backend(s) still on the test database after 30 s: their write \
+             counters may not be flushed"
+        );
+        tick();
     }
-    db.count(
-        "SELECT sum(n_tup_ins + n_tup_upd + n_tup_del)::bigint AS n FROM pg_stat_user_tables \
-         WHERE relname NOT IN ('sync_runs', 'sync_state')",
-    )
+    const SUM: &str = "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::bigint AS n \
+         FROM pg_stat_user_tables WHERE relname NOT IN ('sync_runs', 'sync_state')";
+    let (mut last, mut same) = (one(SUM), 0);
+    while same < 4 {
+        tick();
+        let now = one(SUM);
+        same = if now == last { same + 1 } else { 0 };
+        last = now;
+        assert!(
+            std::time::Instant::now() < deadline,
+            "pg_stat_user_tables did not settle within 30 s"
+        );
+    }
+    last
 }
 
 #[test]

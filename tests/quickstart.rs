@@ -4,8 +4,11 @@
 //! nothing but loopback. Its output (`--format csv`, parsed by header) lists every linked
 //! example domain with its provider and segment.
 //!
-//! Needs root (CI runs as root) for `unshare --net`; otherwise the test says loudly why it
-//! did not run and passes.
+//! Needs root (CI runs as root) for `unshare --net`. Under CI a machine that cannot make the
+//! namespace fails the tests; elsewhere they say loudly that they did not run.
+
+#[path = "support/require.rs"]
+mod require;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -84,12 +87,12 @@ fn listed_rows(csv_text: &str) -> Vec<(String, String, String)> {
         .collect()
 }
 
-/// Run the quick start in a network namespace of its own; `None` (with the reason printed)
-/// when this machine cannot make one.
-fn run_isolated() -> Option<std::process::Output> {
+/// Run the quick start in a network namespace of its own; `Err` with the reason when this
+/// machine cannot make one.
+fn run_isolated() -> Result<std::process::Output, String> {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
-        return None;
+        return Err("needs root for `unshare --net` (CI runs as root)".into());
     }
     let script = repo_root().join("scripts/quickstart");
     let mut cmd = Command::new("unshare");
@@ -112,29 +115,27 @@ fn run_isolated() -> Option<std::process::Output> {
             cmd.env_remove(k);
         }
     }
-    let out = match cmd.output() {
-        Ok(out) => out,
-        Err(e) => {
-            eprintln!("cannot run `unshare`: {e}");
-            return None;
-        }
-    };
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run `unshare`: {e}"))?;
     // The script never started: no private network namespace here (unshare refused, or no
     // `ip` to bring loopback up).
     let stderr = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() && !stderr.contains("quickstart:") {
-        eprintln!("`unshare --net` / `ip link set lo up` failed here: {stderr}");
-        return None;
+        return Err(format!(
+            "`unshare --net` / `ip link set lo up` failed here: {}",
+            stderr.trim()
+        ));
     }
-    Some(out)
+    Ok(out)
 }
 
-/// One run of the quick start for every test of this file (`None`: cannot run here).
-fn quickstart() -> Option<&'static Run> {
-    static RUN: OnceLock<Option<Run>> = OnceLock::new();
+/// One run of the quick start for every test of this file (`Err`: cannot run here, and why).
+fn quickstart() -> Result<&'static Run, &'static str> {
+    static RUN: OnceLock<Result<Run, String>> = OnceLock::new();
     RUN.get_or_init(|| {
         let out = run_isolated()?;
-        Some(Run {
+        Ok(Run {
             ok: out.status.success(),
             status: out.status.to_string(),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -142,6 +143,7 @@ fn quickstart() -> Option<&'static Run> {
         })
     })
     .as_ref()
+    .map_err(String::as_str)
 }
 
 struct Run {
@@ -151,14 +153,15 @@ struct Run {
     stderr: String,
 }
 
-/// The quick start's output, after checking it ran green; `None` (said loudly) when this
-/// machine cannot run it.
+/// The quick start's output, after checking it ran green; `None` when this machine cannot run
+/// it (said loudly; under CI the test fails instead).
 fn green_run(test: &str) -> Option<&'static Run> {
-    let Some(run) = quickstart() else {
-        eprintln!(
-            "\n*** SKIPPED {test}: needs root and `unshare --net` (CI runs it as root) ***\n"
-        );
-        return None;
+    let run = match quickstart() {
+        Ok(run) => run,
+        Err(why) => {
+            require::require(false, test, why);
+            return None;
+        }
     };
     assert!(
         run.ok,

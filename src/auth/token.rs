@@ -51,32 +51,13 @@ pub fn account_from_jwt(jwt: &str) -> Option<String> {
     })
 }
 
-/// Base64url without padding (RFC 4648 §5), as JWT segments are encoded.
+/// Base64url (RFC 4648 §5), as JWT segments are encoded; trailing `=` padding is tolerated.
+/// `None` for anything that is not base64url.
 fn base64url_decode(s: &str) -> Option<Vec<u8>> {
-    fn value(c: u8) -> Option<u32> {
-        match c {
-            b'A'..=b'Z' => Some((c - b'A') as u32),
-            b'a'..=b'z' => Some((c - b'a') as u32 + 26),
-            b'0'..=b'9' => Some((c - b'0') as u32 + 52),
-            b'-' | b'+' => Some(62),
-            b'_' | b'/' => Some(63),
-            _ => None,
-        }
-    }
-    let s = s.trim_end_matches('=').as_bytes();
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    for chunk in s.chunks(4) {
-        if chunk.len() == 1 {
-            return None;
-        }
-        let mut acc = 0u32;
-        for (i, c) in chunk.iter().enumerate() {
-            acc |= value(*c)? << (18 - 6 * i);
-        }
-        let bytes = acc.to_be_bytes();
-        out.extend_from_slice(&bytes[1..chunk.len()]);
-    }
-    Some(out)
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s.trim_end_matches('='))
+        .ok()
 }
 
 #[cfg(test)]
@@ -90,6 +71,11 @@ mod tests {
         assert_eq!(base64url_decode("-_8").unwrap(), [0xfb, 0xff]);
         assert!(base64url_decode("a").is_none());
         assert!(base64url_decode("a*b").is_none());
+        assert_eq!(base64url_decode("aGk=").unwrap(), b"hi");
+        assert!(
+            base64url_decode("+/8").is_none(),
+            "the standard alphabet is not base64url"
+        );
     }
 
     #[test]

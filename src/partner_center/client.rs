@@ -9,6 +9,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap};
 use url::Url;
@@ -587,17 +588,16 @@ pub fn odata_datetime(t: DateTime<Utc>) -> String {
     whole.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// Percent-encode a query value (everything but RFC 3986 unreserved characters).
+/// Everything but RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`) is escaped.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Percent-encode a query value (UTF-8, everything but unreserved characters escaped).
 fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() * 3);
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(value, QUERY_VALUE).to_string()
 }
 
 fn same_origin(a: &Url, b: &Url) -> bool {
@@ -750,5 +750,9 @@ mod tests {
             &u("https://a.example/x")
         ));
         assert_eq!(encode("updatedDateTime asc"), "updatedDateTime%20asc");
+        assert_eq!(
+            encode("direction eq 'Incoming' and x ge 2026-11-01T10:00:00Z~ü"),
+            "direction%20eq%20%27Incoming%27%20and%20x%20ge%202026-11-01T10%3A00%3A00Z~%C3%BC"
+        );
     }
 }

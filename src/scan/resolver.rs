@@ -4,7 +4,7 @@
 //! hickory's own cache and retries are switched off: a cached negative answer would hide a
 //! recovered server, and its retries would spend the budget behind our back.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use hickory_resolver::TokioAsyncResolver;
@@ -197,14 +197,15 @@ fn classify_error<T>(e: &ResolveError) -> Attempt<T> {
     }
 }
 
-/// The `nameserver` lines of `/etc/resolv.conf`, port 53.
+/// The system's name servers (the `nameserver` lines of `/etc/resolv.conf`, port 53), as
+/// hickory's own system configuration reads them; each address once, in file order.
 fn system_name_servers() -> Result<Vec<SocketAddr>> {
-    let text = std::fs::read_to_string(RESOLV_CONF).map_err(|e| {
+    let (config, _) = hickory_resolver::system_conf::read_system_conf().map_err(|e| {
         Error::config(format!(
             "cannot read {RESOLV_CONF} ({e}): set HUNTER_PC_DNS_SERVERS to the DNS servers to use"
         ))
     })?;
-    let servers = parse_resolv_conf(&text);
+    let servers = name_servers(&config);
     if servers.is_empty() {
         return Err(Error::config(format!(
             "{RESOLV_CONF} names no name server: set HUNTER_PC_DNS_SERVERS"
@@ -213,19 +214,16 @@ fn system_name_servers() -> Result<Vec<SocketAddr>> {
     Ok(servers)
 }
 
-/// `nameserver ADDR` lines (an IPv6 zone suffix `%eth0` is dropped); everything else ignored.
-pub fn parse_resolv_conf(text: &str) -> Vec<SocketAddr> {
-    text.lines()
-        .filter_map(|line| {
-            let mut words = line.split_whitespace();
-            (words.next()? == "nameserver").then_some(())?;
-            let addr = words.next()?;
-            let addr = addr.split('%').next().unwrap_or(addr);
-            addr.parse::<IpAddr>()
-                .ok()
-                .map(|ip| SocketAddr::new(ip, 53))
-        })
-        .collect()
+/// The distinct name server addresses of a configuration (hickory lists each once per
+/// protocol).
+fn name_servers(config: &ResolverConfig) -> Vec<SocketAddr> {
+    let mut out: Vec<SocketAddr> = Vec::new();
+    for ns in config.name_servers() {
+        if !out.contains(&ns.socket_addr) {
+            out.push(ns.socket_addr);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -240,9 +238,11 @@ mod tests {
 
     #[test]
     fn resolv_conf_nameservers() {
+        use hickory_resolver::system_conf::parse_resolv_conf;
         let t = "# c\nsearch example.com\nnameserver 10.0.0.2\nnameserver fe80::1%eth0\n\
-                 nameserver bogus\noptions ndots:5\n";
-        let s = parse_resolv_conf(t);
+                 nameserver 10.0.0.2\noptions ndots:5\n";
+        let (config, _) = parse_resolv_conf(t).unwrap();
+        let s = name_servers(&config);
         assert_eq!(
             s,
             vec![
@@ -250,5 +250,8 @@ mod tests {
                 "[fe80::1]:53".parse().unwrap()
             ]
         );
+        // A line that is not a name server address makes the file unreadable (the operator is
+        // told to set HUNTER_PC_DNS_SERVERS), rather than being passed over.
+        assert!(parse_resolv_conf("nameserver bogus\n").is_err());
     }
 }

@@ -6,6 +6,7 @@ pub mod r#gen;
 pub mod hunter;
 pub mod partner_center;
 pub mod pg;
+pub mod require;
 pub mod signin;
 pub mod world;
 
