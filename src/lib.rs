@@ -1,7 +1,8 @@
 //! hunter-pc: brings Microsoft Partner Center referrals into Hunter's Postgres database.
 //!
 //! Data flows one way: `commands` → `pipeline` → (`partner_center`, `scan`, `score`) → `db`.
-//! The contract is `shared/spec/cli.md`; what a sync does is `shared/spec/pipeline.md`.
+//! What the binary promises operators (commands, settings, exit codes) is README.md and the
+//! man page (`hunter-pc man`); choices made beyond them are in docs/decisions.md.
 
 pub mod auth;
 pub mod cli;
