@@ -8,7 +8,14 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Brings Microsoft Partner Center referrals into Hunter's database.
 #[derive(Debug, Parser)]
-#[command(name = "hunter-pc", version, about, long_about = None, max_term_width = 100)]
+#[command(
+    name = "hunter-pc",
+    version,
+    about,
+    long_about = None,
+    max_term_width = 100,
+    after_help = TOP_EXAMPLES
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -17,8 +24,9 @@ pub struct Cli {
 }
 
 /// Options every command takes. Settings not given here come from the environment or the
-/// config file (see `config.rs`).
+/// config file (see `config.rs`). `--help` lists them under their own heading.
 #[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Postgres connection URL [env: DATABASE_URL]
     #[arg(long, global = true, value_name = "URL")]
@@ -43,28 +51,37 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Sign in with the device-code flow and store the refresh token
+    #[command(after_help = LOGIN_EXAMPLES)]
     Login(LoginArgs),
     /// Remove stored tokens from every store
+    #[command(after_help = LOGOUT_EXAMPLES)]
     Logout,
     /// Configuration, database, sign-in and last-sync health; changes nothing
+    #[command(after_help = STATUS_EXAMPLES)]
     Status(JsonArg),
     /// Fetch, record, scan and score referrals once
+    #[command(after_help = SYNC_EXAMPLES)]
     Sync(SyncArgs),
     /// Apply or revert the embedded schema migrations
-    #[command(subcommand)]
+    #[command(subcommand, after_help = MIGRATE_EXAMPLES)]
     Migrate(MigrateCommand),
     /// Recompute scores from stored signals and referral facts
+    #[command(after_help = RESCORE_EXAMPLES)]
     Rescore(RescoreArgs),
     /// Show stored referrals with their company, provider and score
+    #[command(after_help = LIST_EXAMPLES)]
     ListReferrals(ListArgs),
     /// Scan domains' DNS mail signals now
+    #[command(after_help = SCAN_EXAMPLES)]
     Scan(ScanArgs),
     /// Print a shell completion script
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
     Completions {
         /// bash, zsh, fish, elvish or powershell
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff)
+    /// Print the man page (roff): every command, setting, file and exit code
+    #[command(after_help = MAN_EXAMPLES)]
     Man,
 }
 
@@ -120,6 +137,7 @@ pub struct SyncArgs {
 pub enum MigrateCommand {
     /// Apply pending migrations (all, or up to and including --to)
     Up {
+        /// Apply up to and including VERSION (e.g. 20261201000003)
         #[arg(long, value_name = "VERSION")]
         to: Option<String>,
         /// List what would run and change nothing
@@ -216,3 +234,69 @@ pub struct ScanArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+// Examples shown by `--help` and in the man page (each line: two spaces, the command, and
+// optionally two spaces, `# ` and what it does).
+
+const TOP_EXAMPLES: &str = "\
+Examples:
+  hunter-pc status                         # settings in effect, database, sign-in, last run
+  hunter-pc sync --from-file page.json     # import referrals from a file, no sign-in needed
+  hunter-pc list-referrals --type co-sell  # what is stored
+
+Settings come from options, environment variables and /etc/hunter-pc/config.toml.
+`man hunter-pc` lists every setting, file and exit code.";
+
+const LOGIN_EXAMPLES: &str = "\
+Examples:
+  hunter-pc login                       # on a workstation: the OS keyring, else the token file
+  sudo -u hunter-pc hunter-pc login     # on a server, as the service user (scripts/install)
+  hunter-pc login --refresh-token-stdin < rt.txt  # provision with a token obtained elsewhere";
+
+const LOGOUT_EXAMPLES: &str = "\
+Examples:
+  hunter-pc logout  # remove the token from the keyring and the token file";
+
+const STATUS_EXAMPLES: &str = "\
+Examples:
+  hunter-pc status         # one screen: settings, database, migrations, sign-in, last run
+  hunter-pc status --json  # the same as JSON, for dashboards";
+
+const SYNC_EXAMPLES: &str = "\
+Examples:
+  hunter-pc sync                        # what the timer runs: new and changed referrals
+  hunter-pc sync --force                # now; re-read and reprocess every referral
+  hunter-pc sync --from-file page.json  # a JSON array, an API page or NDJSON (- = stdin)
+  hunter-pc sync --dry-run --json       # process, roll back, print the summary";
+
+const MIGRATE_EXAMPLES: &str = "\
+Examples:
+  hunter-pc migrate up                    # apply every pending migration
+  hunter-pc migrate status --json         # applied and pending versions
+  hunter-pc migrate down --all --dry-run  # list what a full rollback would revert";
+
+const RESCORE_EXAMPLES: &str = "\
+Examples:
+  hunter-pc rescore --dry-run --json         # after a setting change: what would move
+  hunter-pc rescore --domain contoso.com.tr  # one company";
+
+const LIST_EXAMPLES: &str = "\
+Examples:
+  hunter-pc list-referrals --type co-sell --since 2026-11-01
+  hunter-pc list-referrals --unlinked --format csv > unlinked.csv  # referrals without a domain
+  hunter-pc list-referrals --search anadolu --format ndjson";
+
+const SCAN_EXAMPLES: &str = "\
+Examples:
+  hunter-pc scan contoso.com.tr  # scan now; a company's domain is stored and rescored
+  hunter-pc scan --json contoso.com.tr fabrikam.de";
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  hunter-pc completions bash > /usr/local/share/bash-completion/completions/hunter-pc
+  hunter-pc completions zsh > ~/.zfunc/_hunter-pc";
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  hunter-pc man | man -l -                               # read it now
+  hunter-pc man > /usr/local/share/man/man1/hunter-pc.1  # install it (scripts/install does)";

@@ -16,45 +16,267 @@ use crate::auth::store::TokenStoreKind;
 use crate::error::{Error, Result};
 use crate::logging::LogFormat;
 
-/// One setting: its config-file key and its environment variable.
+/// One setting: its config-file key, its environment variable, its default and what it does.
+/// The man page (SETTINGS), `status --json` (`config`) and the README's table are all checked
+/// against [`KEYS`], so they cannot drift apart.
 pub struct Key {
     pub file_key: &'static str,
     pub env: &'static str,
+    /// The default as an operator reads it (`100`, `none`, `system resolver`).
+    pub default: &'static str,
+    /// One line: what the setting does.
+    pub meaning: &'static str,
+    /// The command-line option that also sets it (`--database-url`, `login --tenant`).
+    pub flag: Option<&'static str>,
 }
 
-const fn key(file_key: &'static str, env: &'static str) -> Key {
-    Key { file_key, env }
+const fn key(
+    file_key: &'static str,
+    env: &'static str,
+    default: &'static str,
+    meaning: &'static str,
+) -> Key {
+    Key {
+        file_key,
+        env,
+        default,
+        meaning,
+        flag: None,
+    }
 }
 
-pub const DATABASE_URL: Key = key("database_url", "DATABASE_URL");
-pub const LOG_FORMAT: Key = key("log_format", "HUNTER_PC_LOG_FORMAT");
-pub const NO_PROGRESS: Key = key("no_progress", "HUNTER_PC_NO_PROGRESS");
-pub const ENABLED: Key = key("enabled", "HUNTER_PC_ENABLED");
-pub const CLIENT_ID: Key = key("client_id", "HUNTER_PC_CLIENT_ID");
-pub const TENANT_ID: Key = key("tenant_id", "HUNTER_PC_TENANT_ID");
-pub const SCOPE: Key = key("scope", "HUNTER_PC_SCOPE");
-pub const AUTHORITY_URL: Key = key("authority_url", "HUNTER_PC_AUTHORITY_URL");
-pub const API_URL: Key = key("api_url", "HUNTER_PC_API_URL");
-pub const TOKEN_STORE: Key = key("token_store", "HUNTER_PC_TOKEN_STORE");
-pub const TOKEN_FILE: Key = key("token_file", "HUNTER_PC_TOKEN_FILE");
-pub const PAGE_SIZE: Key = key("page_size", "HUNTER_PC_PAGE_SIZE");
-pub const REQUEST_INTERVAL_MS: Key = key("request_interval_ms", "HUNTER_PC_REQUEST_INTERVAL_MS");
-pub const MAX_RETRIES: Key = key("max_retries", "HUNTER_PC_MAX_RETRIES");
-pub const HTTP_TIMEOUT_SECS: Key = key("http_timeout_secs", "HUNTER_PC_HTTP_TIMEOUT_SECS");
-pub const RUN_BUDGET_SECS: Key = key("run_budget_secs", "HUNTER_PC_RUN_BUDGET_SECS");
-pub const LOOKBACK_SECS: Key = key("lookback_secs", "HUNTER_PC_LOOKBACK_SECS");
-pub const MIN_SYNC_INTERVAL_SECS: Key =
-    key("min_sync_interval_secs", "HUNTER_PC_MIN_SYNC_INTERVAL_SECS");
-pub const DIRECTION: Key = key("direction", "HUNTER_PC_DIRECTION");
-pub const DNS_SERVERS: Key = key("dns_servers", "HUNTER_PC_DNS_SERVERS");
-pub const DNS_TIMEOUT_MS: Key = key("dns_timeout_ms", "HUNTER_PC_DNS_TIMEOUT_MS");
-pub const SCAN_CONCURRENCY: Key = key("scan_concurrency", "HUNTER_PC_SCAN_CONCURRENCY");
-pub const SCAN_RETRY_SECS: Key = key("scan_retry_secs", "HUNTER_PC_SCAN_RETRY_SECS");
-pub const METRICS_FILE: Key = key("metrics_file", "HUNTER_PC_METRICS_FILE");
-pub const COSELL_BONUS: Key = key("cosell_bonus", "HUNTER_PC_COSELL_BONUS");
-pub const AZURE_TENANT_SCORE: Key = key("azure_tenant_score", "HUNTER_PC_AZURE_TENANT_SCORE");
+const fn flagged(
+    file_key: &'static str,
+    env: &'static str,
+    default: &'static str,
+    meaning: &'static str,
+    flag: &'static str,
+) -> Key {
+    Key {
+        file_key,
+        env,
+        default,
+        meaning,
+        flag: Some(flag),
+    }
+}
 
-/// Every setting, for validating config-file keys and for `status`.
+pub const DATABASE_URL: Key = flagged(
+    "database_url",
+    "DATABASE_URL",
+    "none",
+    "Postgres connection URL; every command that touches the database needs it.",
+    "--database-url",
+);
+pub const LOG_FORMAT: Key = flagged(
+    "log_format",
+    "HUNTER_PC_LOG_FORMAT",
+    "auto",
+    "Logs on stderr: auto (text on a terminal, else JSON lines), text or json.",
+    "--log-format",
+);
+pub const NO_PROGRESS: Key = flagged(
+    "no_progress",
+    "HUNTER_PC_NO_PROGRESS",
+    "false",
+    "Never draw progress bars (they are drawn only when stderr is a terminal anyway).",
+    "--no-progress",
+);
+pub const ENABLED: Key = key(
+    "enabled",
+    "HUNTER_PC_ENABLED",
+    "false",
+    "Feature flag: while false an API sync says so in one line and exits 0; \
+     sync --from-file is not gated.",
+);
+pub const CLIENT_ID: Key = flagged(
+    "client_id",
+    "HUNTER_PC_CLIENT_ID",
+    "none",
+    "Entra app registration (public client) id; login and API syncs need it.",
+    "login --client-id",
+);
+pub const TENANT_ID: Key = flagged(
+    "tenant_id",
+    "HUNTER_PC_TENANT_ID",
+    "organizations",
+    "Entra tenant id or name (a single-tenant app needs its own tenant id).",
+    "login --tenant",
+);
+pub const SCOPE: Key = key(
+    "scope",
+    "HUNTER_PC_SCOPE",
+    DEFAULT_SCOPE,
+    "OAuth scopes requested at sign-in and refresh, space-separated.",
+);
+pub const AUTHORITY_URL: Key = key(
+    "authority_url",
+    "HUNTER_PC_AUTHORITY_URL",
+    "https://login.microsoftonline.com",
+    "Sign-in host: {authority}/{tenant}/oauth2/v2.0/devicecode and …/token.",
+);
+pub const API_URL: Key = key(
+    "api_url",
+    "HUNTER_PC_API_URL",
+    "https://api.partner.microsoft.com",
+    "Partner Center host; referrals are read from {api}/v1.0/engagements/referrals.",
+);
+pub const TOKEN_STORE: Key = flagged(
+    "token_store",
+    "HUNTER_PC_TOKEN_STORE",
+    "auto",
+    "Where the refresh token is kept: auto (the OS keyring when it answers within 3 s, \
+     else the file), keyring or file.",
+    "login --token-store",
+);
+pub const TOKEN_FILE: Key = key(
+    "token_file",
+    "HUNTER_PC_TOKEN_FILE",
+    "$STATE_DIRECTORY/token.json, else $XDG_STATE_HOME/hunter-pc/token.json \
+     (~/.local/state/hunter-pc/token.json)",
+    "The file store: mode 0600, written atomically; group-readable is warned about, \
+     readable by others is refused (exit 77).",
+);
+pub const PAGE_SIZE: Key = key(
+    "page_size",
+    "HUNTER_PC_PAGE_SIZE",
+    "100",
+    "Referrals per API page ($top), 1-1000; also the batch size of file imports.",
+);
+pub const REQUEST_INTERVAL_MS: Key = key(
+    "request_interval_ms",
+    "HUNTER_PC_REQUEST_INTERVAL_MS",
+    "1000",
+    "Minimum spacing between Partner Center requests, in milliseconds.",
+);
+pub const MAX_RETRIES: Key = key(
+    "max_retries",
+    "HUNTER_PC_MAX_RETRIES",
+    "2",
+    "Retries per request after the first attempt (429, 5xx, timeouts, connection errors), 0-20.",
+);
+pub const HTTP_TIMEOUT_SECS: Key = key(
+    "http_timeout_secs",
+    "HUNTER_PC_HTTP_TIMEOUT_SECS",
+    "30",
+    "Timeout of one HTTP request, in seconds.",
+);
+pub const RUN_BUDGET_SECS: Key = key(
+    "run_budget_secs",
+    "HUNTER_PC_RUN_BUDGET_SECS",
+    "480",
+    "Wall-clock budget of one sync; past it the sync commits what it has and exits 75.",
+);
+pub const LOOKBACK_SECS: Key = key(
+    "lookback_secs",
+    "HUNTER_PC_LOOKBACK_SECS",
+    "600",
+    "Overlap re-read behind the incremental cursor, in seconds.",
+);
+pub const MIN_SYNC_INTERVAL_SECS: Key = key(
+    "min_sync_interval_secs",
+    "HUNTER_PC_MIN_SYNC_INTERVAL_SECS",
+    "60",
+    "An API sync this soon after the start of the last good one is skipped (exit 0) \
+     unless --force.",
+);
+pub const SCHEMA: Key = key(
+    "schema",
+    "HUNTER_PC_SCHEMA",
+    "hunter_pc",
+    "Schema of hunter-pc's own tables and migration bookkeeping; must differ from \
+     HUNTER_PC_HUNTER_SCHEMA.",
+);
+pub const HUNTER_SCHEMA: Key = key(
+    "hunter_schema",
+    "HUNTER_PC_HUNTER_SCHEMA",
+    "public",
+    "Schema of Hunter's tables (companies, raw_leads, domain_signals, lead_scores, …).",
+);
+pub const DB_CONNECT_TIMEOUT_SECS: Key = key(
+    "db_connect_timeout_secs",
+    "HUNTER_PC_DB_CONNECT_TIMEOUT_SECS",
+    "10",
+    "Database connect timeout per attempt, in seconds (a connect_timeout in DATABASE_URL wins).",
+);
+pub const DB_STATEMENT_TIMEOUT_SECS: Key = key(
+    "db_statement_timeout_secs",
+    "HUNTER_PC_DB_STATEMENT_TIMEOUT_SECS",
+    "60",
+    "statement_timeout of every database session, in seconds.",
+);
+pub const DB_LOCK_TIMEOUT_SECS: Key = key(
+    "db_lock_timeout_secs",
+    "HUNTER_PC_DB_LOCK_TIMEOUT_SECS",
+    "10",
+    "lock_timeout of every database session, in seconds.",
+);
+pub const DIRECTION: Key = key(
+    "direction",
+    "HUNTER_PC_DIRECTION",
+    "incoming",
+    "Which referrals are imported: incoming, outgoing or all; each keeps its own cursor.",
+);
+pub const DNS_SERVERS: Key = key(
+    "dns_servers",
+    "HUNTER_PC_DNS_SERVERS",
+    "system resolver",
+    "DNS servers for domain scans, a comma-separated ip[:port] list (port 53 when omitted).",
+);
+pub const DNS_TIMEOUT_MS: Key = key(
+    "dns_timeout_ms",
+    "HUNTER_PC_DNS_TIMEOUT_MS",
+    "2000",
+    "Time budget of one DNS question, in milliseconds.",
+);
+pub const SCAN_CONCURRENCY: Key = key(
+    "scan_concurrency",
+    "HUNTER_PC_SCAN_CONCURRENCY",
+    "16",
+    "Domain scans in flight at once, 1-1024.",
+);
+pub const SCAN_RETRY_SECS: Key = key(
+    "scan_retry_secs",
+    "HUNTER_PC_SCAN_RETRY_SECS",
+    "3600",
+    "A failed domain scan is retried by a later sync no sooner than this, in seconds.",
+);
+pub const RESCAN_AFTER_DAYS: Key = key(
+    "rescan_after_days",
+    "HUNTER_PC_RESCAN_AFTER_DAYS",
+    "30",
+    "A completed scan older than this many days is refreshed by a later sync \
+     (an NXDOMAIN answer after 7).",
+);
+pub const RESCAN_BATCH: Key = key(
+    "rescan_batch",
+    "HUNTER_PC_RESCAN_BATCH",
+    "200",
+    "At most this many stale scans refreshed per sync, oldest first, within the run budget \
+     (0: none).",
+);
+pub const METRICS_FILE: Key = key(
+    "metrics_file",
+    "HUNTER_PC_METRICS_FILE",
+    "none",
+    "File each run writes its metrics to, in the Prometheus text format \
+     (node_exporter's textfile collector), atomically.",
+);
+pub const COSELL_BONUS: Key = key(
+    "cosell_bonus",
+    "HUNTER_PC_COSELL_BONUS",
+    "15",
+    "Score bonus for co-sell referrals, 0-100.",
+);
+pub const AZURE_TENANT_SCORE: Key = key(
+    "azure_tenant_score",
+    "HUNTER_PC_AZURE_TENANT_SCORE",
+    "55",
+    "Score of a company whose referral carries an Azure tenant id, 0-100.",
+);
+
+/// Every setting, in the order the man page and README list them: for validating config-file
+/// keys, for `status`, for the man page.
 pub const KEYS: &[&Key] = &[
     &DATABASE_URL,
     &LOG_FORMAT,
@@ -74,15 +296,27 @@ pub const KEYS: &[&Key] = &[
     &RUN_BUDGET_SECS,
     &LOOKBACK_SECS,
     &MIN_SYNC_INTERVAL_SECS,
+    &SCHEMA,
+    &HUNTER_SCHEMA,
+    &DB_CONNECT_TIMEOUT_SECS,
+    &DB_STATEMENT_TIMEOUT_SECS,
+    &DB_LOCK_TIMEOUT_SECS,
     &DIRECTION,
     &DNS_SERVERS,
     &DNS_TIMEOUT_MS,
     &SCAN_CONCURRENCY,
     &SCAN_RETRY_SECS,
+    &RESCAN_AFTER_DAYS,
+    &RESCAN_BATCH,
     &METRICS_FILE,
     &COSELL_BONUS,
     &AZURE_TENANT_SCORE,
 ];
+
+/// `HUNTER_PC_*` variables that are not settings but are known: no warning for them.
+/// `HUNTER_PC_CONFIG` names the config file; `HUNTER_PC_NOTIFY_COMMAND` is read by the
+/// `hunter-pc-notify@.service` unit, not by hunter-pc.
+pub const OTHER_VARIABLES: &[&str] = &["HUNTER_PC_CONFIG", "HUNTER_PC_NOTIFY_COMMAND"];
 
 pub const DEFAULT_SCOPE: &str = "https://api.partner.microsoft.com/.default offline_access";
 
@@ -134,16 +368,29 @@ pub struct Settings {
     pub run_budget_secs: u64,
     pub lookback_secs: u64,
     pub min_sync_interval_secs: u64,
+    /// hunter-pc's own schema (not used by the queries yet: parsed and validated).
+    pub schema: String,
+    /// Hunter's schema (not used by the queries yet: parsed and validated).
+    pub hunter_schema: String,
+    pub db_connect_timeout_secs: u64,
+    pub db_statement_timeout_secs: u64,
+    pub db_lock_timeout_secs: u64,
     pub direction: Direction,
     /// `None`: the system resolver configuration.
     pub dns_servers: Option<Vec<SocketAddr>>,
     pub dns_timeout_ms: u64,
     pub scan_concurrency: usize,
     pub scan_retry_secs: u64,
-    /// Where each sync writes its metrics (Prometheus text format), if anywhere.
+    pub rescan_after_days: u64,
+    pub rescan_batch: u32,
+    /// `None`: no metrics file.
     pub metrics_file: Option<PathBuf>,
     pub cosell_bonus: i32,
     pub azure_tenant_score: i32,
+    /// Things an operator should fix that do not stop the command (an unknown `HUNTER_PC_*`
+    /// variable, a config file open to every user). Logged by the binary once logging is set
+    /// up.
+    pub warnings: Vec<String>,
 }
 
 /// Values given on the command line, by config-file key, and the config file named there.
@@ -295,6 +542,8 @@ fn positive<T: std::str::FromStr + PartialOrd + Default>(s: &str) -> Option<T> {
 
 /// The config file to read: `--config`/`HUNTER_PC_CONFIG` (must exist), else
 /// `/etc/hunter-pc/config.toml`, else `$XDG_CONFIG_HOME/hunter-pc/config.toml`, when they exist.
+/// A default path that may exist but cannot be looked at (a directory the user may not enter)
+/// is an error naming it, never silently skipped.
 fn config_path(flags: &Flags, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<PathBuf>> {
     if let Some(p) = &flags.config {
         return Ok(Some(p.clone()));
@@ -302,8 +551,8 @@ fn config_path(flags: &Flags, env: &dyn Fn(&str) -> Option<String>) -> Result<Op
     if let Some(p) = env("HUNTER_PC_CONFIG").filter(|v| !v.is_empty()) {
         return Ok(Some(PathBuf::from(p)));
     }
-    let etc = PathBuf::from("/etc/hunter-pc/config.toml");
-    if etc.is_file() {
+    let etc = PathBuf::from(ETC_CONFIG);
+    if present(&etc)? {
         return Ok(Some(etc));
     }
     let xdg = env("XDG_CONFIG_HOME")
@@ -312,20 +561,47 @@ fn config_path(flags: &Flags, env: &dyn Fn(&str) -> Option<String>) -> Result<Op
         .or_else(|| env("HOME").map(|h| PathBuf::from(h).join(".config")));
     if let Some(x) = xdg {
         let p = x.join("hunter-pc/config.toml");
-        if p.is_file() {
+        if present(&p)? {
             return Ok(Some(p));
         }
     }
     Ok(None)
 }
 
-fn read_config_file(path: &Path) -> Result<(String, toml::Table)> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+/// The system-wide config file.
+pub const ETC_CONFIG: &str = "/etc/hunter-pc/config.toml";
+
+/// Whether something is at `path`. "No such file" (also a path through a non-directory) is
+/// `false`; any other failure (EACCES on a directory on the way) is the configuration error
+/// for that path, because the file may well be there.
+fn present(path: &Path) -> Result<bool> {
+    match std::fs::metadata(path) {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => Ok(false),
+        Err(e) => Err(unreadable_config(path, &e)),
+    }
+}
+
+/// The configuration error for a config file that cannot be read.
+fn unreadable_config(path: &Path, e: &std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::PermissionDenied {
+        Error::config(format!(
+            "cannot read config file {}: permission denied; run hunter-pc as a user that may \
+             read it (the service user: `sudo -u hunter-pc hunter-pc …`, or a member of the \
+             file's group), or point HUNTER_PC_CONFIG at another file",
+            path.display()
+        ))
+    } else {
         Error::config(format!(
             "cannot read config file {}: {e}; fix the path in --config or HUNTER_PC_CONFIG",
             path.display()
         ))
-    })?;
+    }
+}
+
+fn read_config_file(path: &Path) -> Result<(String, toml::Table)> {
+    let text = std::fs::read_to_string(path).map_err(|e| unreadable_config(path, &e))?;
     let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
         let line = e
             .span()
@@ -340,13 +616,102 @@ fn read_config_file(path: &Path) -> Result<(String, toml::Table)> {
     for k in table.keys() {
         if !KEYS.iter().any(|key| key.file_key == k) {
             let line = line_of_key(&text, k).unwrap_or(1);
+            let hint = closest(k, KEYS.iter().map(|key| key.file_key))
+                .map(|c| format!(" (closest: {c:?})"))
+                .unwrap_or_default();
             return Err(Error::config(format!(
-                "{}: line {line}: unknown setting {k:?}",
+                "{}: line {line}: unknown setting {k:?}{hint}",
                 path.display()
             )));
         }
     }
     Ok((text, table))
+}
+
+/// A warning when the config file is open to every user: it may hold the database password.
+/// Group-readable (0640, the documented install) is fine.
+fn config_mode_warning(path: &Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o006 != 0).then(|| {
+        format!(
+            "config file {} is open to every user (mode {mode:04o}) and may hold the database \
+             password: run `chmod o-rwx {}` (0640, group hunter-pc, is what the service needs)",
+            path.display(),
+            path.display()
+        )
+    })
+}
+
+/// One warning per `HUNTER_PC_*` variable that is no setting, naming the closest setting.
+/// Only names are looked at: a value may be a secret.
+pub fn unknown_variable_warnings<I, S>(names: I) -> Vec<String>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let mut unknown: Vec<String> = names
+        .into_iter()
+        .map(|n| n.as_ref().to_string())
+        .filter(|n| n.starts_with("HUNTER_PC_"))
+        .filter(|n| !KEYS.iter().any(|k| k.env == n) && !OTHER_VARIABLES.contains(&n.as_str()))
+        .collect();
+    unknown.sort();
+    unknown.dedup();
+    unknown
+        .into_iter()
+        .map(|name| {
+            let stem = name.trim_start_matches("HUNTER_PC_");
+            let best = KEYS
+                .iter()
+                .map(|k| k.env)
+                .chain(OTHER_VARIABLES.iter().copied())
+                .min_by_key(|env| levenshtein(stem, env.trim_start_matches("HUNTER_PC_")))
+                .unwrap_or("HUNTER_PC_ENABLED");
+            format!(
+                "unknown environment variable {name} is ignored; the closest setting is {best} \
+                 (settings: `man hunter-pc`, SETTINGS)"
+            )
+        })
+        .collect()
+}
+
+/// The candidate nearest to `word` by edit distance, when it is near enough to be a typo.
+fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|c| (levenshtein(word, c), c))
+        .filter(|(d, c)| *d <= (c.len() / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Edit distance (insertions, deletions, substitutions), by characters.
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// A Postgres schema name hunter-pc puts into SQL unquoted: lower-case ASCII letters, digits
+/// and `_`, not starting with a digit, at most 63 bytes.
+fn parse_schema(s: &str) -> Option<String> {
+    let ok = !s.is_empty()
+        && s.len() <= 63
+        && s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    ok.then(|| s.to_string())
 }
 
 fn default_token_file(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
@@ -367,7 +732,11 @@ fn default_token_file(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
 impl Settings {
     /// Settings from the real process environment.
     pub fn load(flags: &Flags) -> Result<Settings> {
-        Self::load_with(flags, &|k| std::env::var(k).ok())
+        let mut settings = Self::load_with(flags, &|k| std::env::var(k).ok())?;
+        settings.warnings.extend(unknown_variable_warnings(
+            std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()),
+        ));
+        Ok(settings)
     }
 
     /// Settings from an explicit environment (tests).
@@ -380,6 +749,10 @@ impl Settings {
             }
             None => None,
         };
+        let mut warnings = Vec::new();
+        if let Some(p) = &config_file {
+            warnings.extend(config_mode_warning(p));
+        }
         let s = Sources { flags, env, file };
 
         let log_format = s.get(
@@ -415,6 +788,20 @@ impl Settings {
                 _ => None,
             },
         )?;
+        let identifier = "a schema name (lower-case letters, digits and _, at most 63)";
+        let schema = s.get(&SCHEMA, "hunter_pc".to_string(), identifier, parse_schema)?;
+        let hunter_schema = s.get(
+            &HUNTER_SCHEMA,
+            "public".to_string(),
+            identifier,
+            parse_schema,
+        )?;
+        if schema == hunter_schema {
+            return Err(Error::config(format!(
+                "HUNTER_PC_SCHEMA and HUNTER_PC_HUNTER_SCHEMA are both {schema:?}: hunter-pc's \
+                 tables need a schema of their own (default hunter_pc)"
+            )));
+        }
         let bool_expected = "true/false/1/0/yes/no";
         let score = |v: &str| v.parse::<i32>().ok().filter(|n| (0..=100).contains(n));
         let settings = Settings {
@@ -465,6 +852,21 @@ impl Settings {
             lookback_secs: s.get(&LOOKBACK_SECS, 600, "seconds", |v| v.parse().ok())?,
             min_sync_interval_secs: s
                 .get(&MIN_SYNC_INTERVAL_SECS, 60, "seconds", |v| v.parse().ok())?,
+            schema: schema.clone(),
+            hunter_schema,
+            db_connect_timeout_secs: s.get(
+                &DB_CONNECT_TIMEOUT_SECS,
+                10,
+                "seconds, above 0",
+                positive,
+            )?,
+            db_statement_timeout_secs: s.get(
+                &DB_STATEMENT_TIMEOUT_SECS,
+                60,
+                "seconds, above 0",
+                positive,
+            )?,
+            db_lock_timeout_secs: s.get(&DB_LOCK_TIMEOUT_SECS, 10, "seconds, above 0", positive)?,
             direction,
             dns_servers: match s.raw(&DNS_SERVERS) {
                 None => None,
@@ -483,10 +885,15 @@ impl Settings {
                 |v| v.parse().ok().filter(|n| (1..=1024).contains(n)),
             )?,
             scan_retry_secs: s.get(&SCAN_RETRY_SECS, 3600, "seconds", |v| v.parse().ok())?,
+            rescan_after_days: s.get(&RESCAN_AFTER_DAYS, 30, "days, above 0", positive)?,
+            rescan_batch: s.get(&RESCAN_BATCH, 200, "a whole number from 0 to 100000", |v| {
+                v.parse().ok().filter(|n| *n <= 100_000)
+            })?,
             metrics_file: s.get_opt_string(&METRICS_FILE).map(PathBuf::from),
             cosell_bonus: s.get(&COSELL_BONUS, 15, "a score from 0 to 100", score)?,
             azure_tenant_score: s.get(&AZURE_TENANT_SCORE, 55, "a score from 0 to 100", score)?,
             config_file,
+            warnings,
         };
         Ok(settings)
     }
@@ -548,6 +955,12 @@ impl Settings {
         json!({
             "config_file": self.config_file.as_ref().map(|p| p.display().to_string()),
             "database_url": self.database_url.as_deref().map(redact_url),
+            "log_format": match self.log_format {
+                LogFormat::Auto => "auto",
+                LogFormat::Text => "text",
+                LogFormat::Json => "json",
+            },
+            "no_progress": self.no_progress,
             "enabled": self.enabled,
             "client_id": self.client_id,
             "tenant_id": self.tenant_id,
@@ -563,11 +976,18 @@ impl Settings {
             "run_budget_secs": self.run_budget_secs,
             "lookback_secs": self.lookback_secs,
             "min_sync_interval_secs": self.min_sync_interval_secs,
+            "schema": self.schema,
+            "hunter_schema": self.hunter_schema,
+            "db_connect_timeout_secs": self.db_connect_timeout_secs,
+            "db_statement_timeout_secs": self.db_statement_timeout_secs,
+            "db_lock_timeout_secs": self.db_lock_timeout_secs,
             "direction": self.direction.as_str(),
             "dns_servers": self.dns_servers.as_ref().map(|v| v.iter().map(|a| a.to_string()).collect::<Vec<_>>()),
             "dns_timeout_ms": self.dns_timeout_ms,
             "scan_concurrency": self.scan_concurrency,
             "scan_retry_secs": self.scan_retry_secs,
+            "rescan_after_days": self.rescan_after_days,
+            "rescan_batch": self.rescan_batch,
             "metrics_file": self.metrics_file.as_ref().map(|p| p.display().to_string()),
             "cosell_bonus": self.cosell_bonus,
             "azure_tenant_score": self.azure_tenant_score,
@@ -680,6 +1100,165 @@ mod tests {
         );
         assert!(parse_dns_servers("dns.example").is_none());
         assert!(parse_dns_servers("").is_none());
+    }
+
+    #[test]
+    fn every_setting_is_in_status_and_its_documented_default_is_the_real_one() {
+        let s = load(&[("HOME", "/home/x")], Flags::default()).unwrap();
+        let json = s.redacted_json();
+        let mut shown: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .filter(|k| *k != "config_file")
+            .collect();
+        shown.sort();
+        let mut keys: Vec<&str> = KEYS.iter().map(|k| k.file_key).collect();
+        keys.sort();
+        assert_eq!(shown, keys);
+        // Defaults that are not a literal value are described in words.
+        let described = ["token_file", "dns_servers"];
+        for key in KEYS {
+            let value = &json[key.file_key];
+            let shown = match value {
+                serde_json::Value::Null => "none".to_string(),
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            if described.contains(&key.file_key) {
+                continue;
+            }
+            let want = key.default.trim_end_matches('/');
+            assert_eq!(shown.trim_end_matches('/'), want, "{}", key.env);
+        }
+        for key in KEYS {
+            assert!(!key.meaning.is_empty() && !key.meaning.contains('\n'));
+            assert!(
+                key.env == "DATABASE_URL"
+                    || key.env == format!("HUNTER_PC_{}", key.file_key.to_uppercase()),
+                "{}",
+                key.env
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_variables_name_the_closest_setting_and_never_a_value() {
+        let w = unknown_variable_warnings([
+            "HUNTER_PC_ENABLD",
+            "HUNTER_PC_ENABLED",
+            "HUNTER_PC_CONFIG",
+            "HUNTER_PC_NOTIFY_COMMAND",
+            "PATH",
+            "HUNTER_PC_DATABASE_URL",
+            "HUNTER_PC_PAGESIZE",
+        ]);
+        assert_eq!(w.len(), 3, "{w:?}");
+        assert!(
+            w[0].contains("HUNTER_PC_DATABASE_URL")
+                && w[0].contains("closest setting is DATABASE_URL"),
+            "{w:?}"
+        );
+        assert!(
+            w[1].contains("HUNTER_PC_ENABLD")
+                && w[1].contains("closest setting is HUNTER_PC_ENABLED"),
+            "{w:?}"
+        );
+        assert!(
+            w[2].contains("closest setting is HUNTER_PC_PAGE_SIZE"),
+            "{w:?}"
+        );
+        assert_eq!(levenshtein("kitten", "sitting"), 3);
+        assert_eq!(levenshtein("", "abc"), 3);
+        assert_eq!(
+            closest("page_sise", KEYS.iter().map(|k| k.file_key)),
+            Some("page_size")
+        );
+        assert_eq!(
+            closest("zzzzzzzzzzzzzzzzzz", KEYS.iter().map(|k| k.file_key)),
+            None
+        );
+    }
+
+    #[test]
+    fn schemas_are_plain_names_and_must_differ() {
+        let s = load(&[], Flags::default()).unwrap();
+        assert_eq!(
+            (s.schema.as_str(), s.hunter_schema.as_str()),
+            ("hunter_pc", "public")
+        );
+        for bad in ["Public", "1abc", "a-b", "a.b", "a\"b", ""] {
+            if bad.is_empty() {
+                continue; // empty counts as unset
+            }
+            let e = load(&[("HUNTER_PC_SCHEMA", bad)], Flags::default()).unwrap_err();
+            assert_eq!(e.exit_code(), 78, "{bad}");
+            assert!(e.message.contains("HUNTER_PC_SCHEMA"), "{}", e.message);
+        }
+        let e = load(
+            &[("HUNTER_PC_HUNTER_SCHEMA", "hunter_pc")],
+            Flags::default(),
+        )
+        .unwrap_err();
+        assert_eq!(e.exit_code(), 78);
+        assert!(
+            e.message.contains("HUNTER_PC_HUNTER_SCHEMA"),
+            "{}",
+            e.message
+        );
+        let e = load(&[("HUNTER_PC_DB_LOCK_TIMEOUT_SECS", "0")], Flags::default()).unwrap_err();
+        assert!(
+            e.message.contains("HUNTER_PC_DB_LOCK_TIMEOUT_SECS"),
+            "{}",
+            e.message
+        );
+        let s = load(
+            &[
+                ("HUNTER_PC_RESCAN_BATCH", "0"),
+                ("HUNTER_PC_METRICS_FILE", "/m.prom"),
+            ],
+            Flags::default(),
+        )
+        .unwrap();
+        assert_eq!(s.rescan_batch, 0);
+        assert_eq!(s.metrics_file, Some(PathBuf::from("/m.prom")));
+    }
+
+    #[test]
+    fn config_files_open_to_everyone_are_warned_about_and_unknown_keys_get_a_hint() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "page_size = 50\n").unwrap();
+        let with = |mode: u32| {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            let flags = Flags {
+                config: Some(path.clone()),
+                ..Flags::default()
+            };
+            load(&[], flags).unwrap().warnings
+        };
+        assert!(with(0o600).is_empty());
+        assert!(with(0o640).is_empty());
+        let w = with(0o644);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].contains("0644") && w[0].contains("chmod o-rwx"),
+            "{w:?}"
+        );
+        std::fs::write(&path, "page_sise = 50\n").unwrap();
+        let flags = Flags {
+            config: Some(path.clone()),
+            ..Flags::default()
+        };
+        let e = load(&[], flags).unwrap_err();
+        assert!(
+            e.message
+                .contains("line 1: unknown setting \"page_sise\" (closest: \"page_size\")"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

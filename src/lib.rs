@@ -7,6 +7,8 @@
 //! `partner_center`, the resolver in `scan`, the database in `store`, which holds every SQL
 //! statement). Domain types (category, provider, scan status, segment, run status) are spelled
 //! once, in `model`.
+//! What the binary promises operators (commands, settings, exit codes) is README.md and the
+//! man page (`hunter-pc man`); choices made beyond them are in docs/decisions.md.
 
 pub mod auth;
 pub mod cli;

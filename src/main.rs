@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use hunter_pc::cli::Cli;
+use hunter_pc::cli::{Cli, Command};
 use hunter_pc::config::Settings;
 use hunter_pc::error::Error;
 use hunter_pc::{commands, logging};
@@ -13,12 +13,25 @@ use hunter_pc::{commands, logging};
 fn main() -> ExitCode {
     // clap prints its own usage errors and exits 2.
     let cli = Cli::parse();
+    // Documentation needs no settings: it prints for any user, whatever the config file.
+    match &cli.command {
+        Command::Man => return finish(commands::docs::man()),
+        Command::Completions { shell } => return finish(commands::docs::completions(*shell)),
+        _ => {}
+    }
     let settings = match Settings::load(&commands::flags(&cli)) {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
     logging::init(settings.log_format, cli.global.verbose, cli.global.quiet);
-    match commands::run(cli, settings) {
+    for warning in &settings.warnings {
+        tracing::warn!("{warning}");
+    }
+    finish(commands::run(cli, settings))
+}
+
+fn finish(result: hunter_pc::error::Result<()>) -> ExitCode {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),
     }

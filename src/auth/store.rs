@@ -2,7 +2,7 @@
 //! (keyring if it answers within 3 s, else the file).
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -115,6 +115,26 @@ impl FileStore {
         }
     }
 
+    /// A token file other users may read is refused (77, with the fix): anyone who can read
+    /// it can sign in as the account. Readable by the group is warned about.
+    fn check_mode(&self, mode: u32) -> Result<()> {
+        let mode = mode & 0o777;
+        let path = self.path.display();
+        if mode & 0o006 != 0 {
+            return Err(Error::no_perm(format!(
+                "the token file {path} is open to every user (mode {mode:04o}), so anyone on \
+                 this machine could use the sign-in; refusing it: run `chmod 600 {path}` (if others may have \
+                 copied it, revoke the account's sessions in Entra and run `hunter-pc login`)"
+            )));
+        }
+        if mode & 0o060 != 0 {
+            tracing::warn!(
+                "the token file {path} is open to its group (mode {mode:04o}); run `chmod 600 {path}`"
+            );
+        }
+        Ok(())
+    }
+
     /// Take the exclusive lock, waiting up to `wait` for another process to finish.
     pub fn lock(&self, wait: Duration) -> Result<TokenLock> {
         self.ensure_dir()?;
@@ -154,11 +174,20 @@ impl TokenStore for FileStore {
     }
 
     fn load(&self) -> Result<Option<StoredToken>> {
-        let bytes = match fs::read(&self.path) {
-            Ok(b) => b,
+        let mut file = match File::open(&self.path) {
+            Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(self.io_error("cannot read", e)),
         };
+        let mode = file
+            .metadata()
+            .map_err(|e| self.io_error("cannot read", e))?
+            .permissions()
+            .mode();
+        self.check_mode(mode)?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .map_err(|e| self.io_error("cannot read", e))?;
         serde_json::from_slice(&bytes).map(Some).map_err(|e| {
             // serde's message names the position, never the content.
             Error::no_perm(format!(
@@ -512,6 +541,32 @@ mod tests {
         assert_eq!(e.exit_code(), 77);
         assert!(e.message.contains("hunter-pc login"), "{}", e.message);
         assert!(!e.message.contains("SECRET"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_token_file_open_to_others_is_refused_with_the_fix_and_to_the_group_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path().join("token.json"));
+        store.save(&token("one")).unwrap();
+        let chmod =
+            |m: u32| fs::set_permissions(&store.path, fs::Permissions::from_mode(m)).unwrap();
+        chmod(0o640);
+        assert_eq!(store.load().unwrap().unwrap().refresh_token.secret(), "one");
+        for m in [0o644, 0o604, 0o602] {
+            chmod(m);
+            let e = store.load().unwrap_err();
+            assert_eq!(e.exit_code(), 77);
+            let fix = format!("chmod 600 {}", store.path.display());
+            assert!(e.message.contains(&fix), "{}", e.message);
+            assert!(e.message.contains(&format!("{m:04o}")), "{}", e.message);
+        }
+        // Saving again writes a fresh 0600 file.
+        store.save(&token("two")).unwrap();
+        assert_eq!(
+            fs::metadata(&store.path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert!(store.load().unwrap().is_some());
     }
 
     #[test]

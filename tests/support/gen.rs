@@ -1,8 +1,8 @@
 //! Realistic generated referrals for tests and benchmarks: about 2 KB each, shaped like the
-//! documented sample of `shared/spec/partner-center.md` (customer profile with address and
-//! team, ids, details with deal value and requirements, invite context, the partner-side
-//! team), each with its own company domain and its own `updatedDateTime`. Deterministic: the
-//! same seed and index always give the same referral.
+//! sample referral Microsoft documents for the Partner Center referrals API (customer profile
+//! with address and team, ids, details with deal value and requirements, invite context, the
+//! partner-side team), each with its own company domain and its own `updatedDateTime`.
+//! Deterministic: the same seed and index always give the same referral.
 #![allow(dead_code)]
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};

@@ -1,5 +1,6 @@
-//! The Partner Center stand-in (issues: Partner Center sync; Faults): real HTTP on loopback,
-//! as `shared/spec/partner-center.md` "Stand-ins for tests" says.
+//! The Partner Center stand-in (issues: Partner Center sync; Faults): real HTTP on loopback
+//! that behaves like the referrals API, so the real client runs unchanged against it; the
+//! binary reaches it through `HUNTER_PC_API_URL` and never knows it is being tested.
 //!
 //! It serves a referral set it holds (changeable at runtime), filters by `$filter`
 //! (`direction eq '…'`, `updatedDateTime ge …`, joined by `and`), orders by `$orderby`, pages
