@@ -908,6 +908,15 @@ impl Settings {
         self.client_id.as_deref().ok_or_else(no_client_id)
     }
 
+    /// The timeouts of every database session.
+    pub fn db(&self) -> crate::store::ConnectOptions {
+        crate::store::ConnectOptions {
+            connect_timeout: Duration::from_secs(self.db_connect_timeout_secs),
+            statement_timeout: Duration::from_secs(self.db_statement_timeout_secs),
+            lock_timeout: Duration::from_secs(self.db_lock_timeout_secs),
+        }
+    }
+
     /// What sign-in needs.
     pub fn auth(&self) -> crate::auth::AuthConfig {
         crate::auth::AuthConfig {

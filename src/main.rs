@@ -24,6 +24,11 @@ fn main() -> ExitCode {
         Err(e) => return fail(&e),
     };
     logging::init(settings.log_format, cli.global.verbose, cli.global.quiet);
+    // A database that stops answering mid-statement ends the command (69) instead of hanging.
+    hunter_pc::store::watchdog::arm(|message| {
+        logging::error_line(message);
+        std::process::exit(69);
+    });
     for warning in &settings.warnings {
         tracing::warn!("{warning}");
     }

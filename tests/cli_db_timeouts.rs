@@ -126,3 +126,148 @@ fn a_write_blocked_by_another_sessions_lock_ends_the_run_within_the_lock_timeout
     let stored = db.count("SELECT count(*) AS n FROM partner_center_referrals");
     assert!(stored >= 100, "{stored} stored");
 }
+
+/// A stand-in Postgres on loopback that speaks just enough of the protocol to let a client in
+/// (no authentication) and answers every `SET`, then never answers anything else: a server
+/// that stops answering in the middle of a session. Returns its address.
+fn server_that_stops_after_the_handshake() -> std::net::SocketAddr {
+    use std::io::Read;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for socket in listener.incoming() {
+            let Ok(socket) = socket else { continue };
+            std::thread::spawn(move || {
+                let mut s = socket;
+                let msg = |kind: u8, body: &[u8]| {
+                    let mut m = vec![kind];
+                    m.extend_from_slice(&(body.len() as u32 + 4).to_be_bytes());
+                    m.extend_from_slice(body);
+                    m
+                };
+                let read_n = |s: &mut std::net::TcpStream, n: usize| {
+                    let mut b = vec![0u8; n];
+                    s.read_exact(&mut b).ok().map(|_| b)
+                };
+                // The startup: SSL and GSS requests are declined, then anyone may come in.
+                loop {
+                    let Some(len) = read_n(&mut s, 4) else { return };
+                    let len = u32::from_be_bytes(len.try_into().unwrap()) as usize;
+                    let Some(body) = read_n(&mut s, len - 4) else {
+                        return;
+                    };
+                    let code = u32::from_be_bytes(body[..4].try_into().unwrap());
+                    if code == 80877103 || code == 80877104 {
+                        s.write_all(b"N").unwrap();
+                        continue;
+                    }
+                    let mut out = msg(b'R', &0u32.to_be_bytes());
+                    for (k, v) in [
+                        ("server_version", "15.0"),
+                        ("server_encoding", "UTF8"),
+                        ("client_encoding", "UTF8"),
+                        ("DateStyle", "ISO, MDY"),
+                        ("TimeZone", "UTC"),
+                        ("integer_datetimes", "on"),
+                        ("standard_conforming_strings", "on"),
+                    ] {
+                        out.extend(msg(b'S', format!("{k}\0{v}\0").as_bytes()));
+                    }
+                    out.extend(msg(b'K', &[0, 0, 0, 1, 0, 0, 0, 2]));
+                    out.extend(msg(b'Z', b"I"));
+                    s.write_all(&out).unwrap();
+                    break;
+                }
+                // Then: `SET`s answered (simple or extended protocol), anything else never.
+                let is_set = |sql: &[u8]| {
+                    String::from_utf8_lossy(sql)
+                        .trim_start()
+                        .to_ascii_uppercase()
+                        .starts_with("SET")
+                };
+                loop {
+                    let Some(head) = read_n(&mut s, 5) else {
+                        return;
+                    };
+                    let len = u32::from_be_bytes(head[1..5].try_into().unwrap()) as usize;
+                    let Some(body) = read_n(&mut s, len - 4) else {
+                        return;
+                    };
+                    let reply = match head[0] {
+                        b'Q' if is_set(&body) => {
+                            let mut r = msg(b'C', b"SET\0");
+                            r.extend(msg(b'Z', b"I"));
+                            r
+                        }
+                        b'P' => {
+                            let name_end = body.iter().position(|b| *b == 0).unwrap();
+                            if !is_set(&body[name_end + 1..]) {
+                                break;
+                            }
+                            msg(b'1', b"")
+                        }
+                        b'B' => msg(b'2', b""),
+                        b'D' if body[0] == b'S' => {
+                            let mut r = msg(b't', &[0, 0]);
+                            r.extend(msg(b'n', b""));
+                            r
+                        }
+                        b'D' => msg(b'n', b""),
+                        b'E' => msg(b'C', b"SET\0"),
+                        b'S' => msg(b'Z', b"I"),
+                        b'C' => msg(b'3', b""),
+                        _ => break,
+                    };
+                    s.write_all(&reply).unwrap();
+                }
+                // Silence, with the connection held open.
+                std::thread::sleep(Duration::from_secs(120));
+            });
+        }
+    });
+    addr
+}
+
+#[test]
+fn a_database_that_stops_answering_mid_session_ends_each_command_with_69() {
+    let home = tempfile::tempdir().unwrap();
+    let addr = server_that_stops_after_the_handshake();
+    let url = format!("postgres://postgres@{addr}/hunter");
+    let file = write_ndjson(home.path(), &r#gen::referrals(43, 2));
+    let commands: [Vec<String>; 3] = [
+        vec![
+            "sync".into(),
+            "--no-scan".into(),
+            "--from-file".into(),
+            file.display().to_string(),
+        ],
+        vec!["status".into()],
+        vec!["migrate".into(), "status".into()],
+    ];
+    for args in commands {
+        let started = Instant::now();
+        let out = hunter(home.path())
+            .env("DATABASE_URL", &url)
+            .env("HUNTER_PC_DB_STATEMENT_TIMEOUT_SECS", "1")
+            .args(&args)
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let took = started.elapsed();
+        assert_exit(&out, 69);
+        // The statement timeout, the watchdog's grace, and 2 s.
+        let bound =
+            Duration::from_secs(1) + hunter_pc::store::watchdog::GRACE + Duration::from_secs(2);
+        assert!(took < bound, "{args:?} took {took:?}");
+        assert!(
+            took >= Duration::from_secs(1) + hunter_pc::store::watchdog::GRACE,
+            "{args:?} ended before the watchdog's bound: {took:?}"
+        );
+        let last = last_stderr_line(&out);
+        assert!(
+            last.starts_with("error: the database did not answer a statement within 6 s")
+                && last.contains("HUNTER_PC_DB_STATEMENT_TIMEOUT_SECS"),
+            "{args:?}: {last}"
+        );
+    }
+}

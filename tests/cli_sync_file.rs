@@ -478,7 +478,8 @@ fn two_imports_at_once_one_waits_for_nothing_and_exits_75() {
         .collect();
     let file = write_ndjson(home.path(), "big.ndjson", &items);
     // Hold the lock from here, as a running sync would, then start the two imports.
-    let mut holder = hunter_pc::store::lock::LockSession::connect(&db.url).unwrap();
+    let mut holder =
+        hunter_pc::store::lock::LockSession::connect(&db.url, &Default::default()).unwrap();
     assert!(holder.try_lock().unwrap());
     let t0 = std::time::Instant::now();
     let out = import(&db, home.path(), &file, &[]);

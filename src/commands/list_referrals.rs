@@ -84,7 +84,8 @@ pub fn run(ctx: &Ctx, args: ListArgs) -> Result<()> {
         ListFormat::Json
     });
     let filters = filters(&args, format)?;
-    let mut conn = store::connect_current(ctx.settings.require_database_url()?)?;
+    let mut conn =
+        store::connect_current(ctx.settings.require_database_url()?, &ctx.settings.db())?;
     let rows = list(&mut conn, &filters)?;
     emit(&render(format, &rows)?)?;
     Ok(())

@@ -9,7 +9,7 @@ use crate::output::{emit, emit_json};
 use crate::store::{self, migrations};
 
 pub fn run(ctx: &Ctx, cmd: MigrateCommand) -> Result<()> {
-    let mut conn = store::connect(ctx.settings.require_database_url()?)?;
+    let mut conn = store::connect(ctx.settings.require_database_url()?, &ctx.settings.db())?;
     let state = migrations::migration_state(&mut conn)?;
     match cmd {
         MigrateCommand::Status(a) => {

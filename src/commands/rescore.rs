@@ -15,7 +15,8 @@ use crate::store::{self, companies};
 
 pub fn run(ctx: &Ctx, args: RescoreArgs) -> Result<()> {
     let started = Instant::now();
-    let mut conn = store::connect_current(ctx.settings.require_database_url()?)?;
+    let mut conn =
+        store::connect_current(ctx.settings.require_database_url()?, &ctx.settings.db())?;
     let cfg = ScoreConfig::from_settings(&ctx.settings);
     let one = match args.domain.as_deref() {
         Some(d) => Some(known_company(&mut conn, d)?),

@@ -28,7 +28,7 @@ pub fn run(ctx: &Ctx, args: ScanArgs) -> Result<()> {
     }
     // Connect before scanning: a bad database setting fails fast, not after the DNS work.
     let mut conn = match ctx.settings.database_url.as_deref() {
-        Some(url) => Some(store::connect_current(url)?),
+        Some(url) => Some(store::connect_current(url, &ctx.settings.db())?),
         None => {
             tracing::info!("no database configured: scan results are printed, not stored");
             None

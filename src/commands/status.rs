@@ -27,7 +27,7 @@ pub fn run(ctx: &Ctx, as_json: bool) -> Result<()> {
                 "no database configured: set DATABASE_URL or pass --database-url URL",
             ))
         }
-        Some(url) => match store::connect(url) {
+        Some(url) => match store::connect(url, &s.db()) {
             Err(e) => verdict = Some(e),
             Ok(mut conn) => {
                 let state = migrations::migration_state(&mut conn)?;

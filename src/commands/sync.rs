@@ -23,6 +23,7 @@ pub fn run(ctx: &Ctx, args: SyncArgs) -> Result<()> {
     };
     let opts = SyncOptions {
         database_url: s.database_url.clone(),
+        db: s.db(),
         input,
         enabled: s.enabled,
         force: args.force,

@@ -57,6 +57,8 @@ pub struct ApiInput {
 #[derive(Debug, Clone)]
 pub struct SyncOptions {
     pub database_url: Option<String>,
+    /// The timeouts of every database session of the run.
+    pub db: store::ConnectOptions,
     pub input: Input,
     /// The feature flag: an API sync does nothing while it is off (a file import is not gated).
     pub enabled: bool,
@@ -226,9 +228,8 @@ fn open(opts: &SyncOptions) -> Result<(String, PgConnection)> {
             .as_deref()
             .ok_or_else(crate::config::no_client_id)?;
     }
-    let mut data = store::connect(&url)?;
+    let mut data = store::connect_for_pages(&url, &opts.db)?;
     migration_state(&mut data)?.require_current()?;
-    store::for_page_writes(&mut data)?;
     Ok((url, data))
 }
 
@@ -462,7 +463,7 @@ impl Run<'_> {
         if self.opts.dry_run {
             Writers::sequential()
         } else {
-            Writers::parallel(&self.url)
+            Writers::parallel(&self.url, &self.opts.db)
         }
     }
 
@@ -670,7 +671,7 @@ struct RunRecord {
 
 impl RunRecord {
     fn begin(url: &str, opts: &SyncOptions) -> Result<RunRecord> {
-        let mut lock = LockSession::connect(url)?;
+        let mut lock = LockSession::connect(url, &opts.db)?;
         let id = runs::start(
             lock.conn(),
             opts.source(),

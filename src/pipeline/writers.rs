@@ -34,7 +34,7 @@ const WRITERS: usize = 2;
 /// The page writers of one run.
 pub struct Writers {
     /// `None`: write on the caller's connection, one page after the other (dry runs).
-    url: Option<String>,
+    url: Option<(String, store::ConnectOptions)>,
     /// Started as pages arrive: a one-page sync opens one writer connection.
     workers: Vec<Worker>,
     in_flight: VecDeque<Pending>,
@@ -69,8 +69,8 @@ struct Pending {
 
 impl Writers {
     /// Writers with connections of their own to `url`.
-    pub fn parallel(url: &str) -> Writers {
-        Writers::new(Some(url.to_string()))
+    pub fn parallel(url: &str, db: &store::ConnectOptions) -> Writers {
+        Writers::new(Some((url.to_string(), *db)))
     }
 
     /// Pages written on the caller's connection (inside its transaction, for a dry run).
@@ -78,7 +78,7 @@ impl Writers {
         Writers::new(None)
     }
 
-    fn new(url: Option<String>) -> Writers {
+    fn new(url: Option<(String, store::ConnectOptions)>) -> Writers {
         Writers {
             url,
             workers: Vec::new(),
@@ -186,7 +186,7 @@ fn stopped() -> Error {
 }
 
 impl Worker {
-    fn start(url: String) -> Result<Worker> {
+    fn start((url, db): (String, store::ConnectOptions)) -> Result<Worker> {
         let (jobs, incoming) = channel::<Job>();
         // The run's span (its id) on this thread's log lines too.
         let span = tracing::Span::current();
@@ -194,10 +194,7 @@ impl Worker {
             .name("page-writer".into())
             .spawn(move || {
                 let _in_run = span.enter();
-                let mut conn = store::connect(&url).and_then(|mut c| {
-                    store::for_page_writes(&mut c)?;
-                    Ok(c)
-                });
+                let mut conn = store::connect_for_pages(&url, &db);
                 for job in incoming {
                     let written = match &mut conn {
                         Ok(c) => {

@@ -25,10 +25,8 @@ pub struct LockSession {
 }
 
 impl LockSession {
-    pub fn connect(url: &str) -> Result<LockSession> {
-        use diesel::connection::SimpleConnection;
-        let mut conn = super::connect(url)?;
-        conn.batch_execute("SET application_name = 'hunter-pc run'")?;
+    pub fn connect(url: &str, opts: &super::ConnectOptions) -> Result<LockSession> {
+        let conn = super::connect::open(url, opts, super::connect::Purpose::Run)?;
         Ok(LockSession { conn, held: false })
     }
 

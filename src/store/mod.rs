@@ -1,6 +1,7 @@
 //! The storage layer: every SQL statement of hunter-pc, one module per table family.
 //!
-//! - this module: connections, the page sessions' settings, row counts for `status`;
+//! - this module: connections (with [`connect`]'s timeouts and keepalives, and the
+//!   [`watchdog`]), the page sessions' settings, row counts for `status`;
 //! - [`migrations`]: the embedded migrations, their state, the up/down plans;
 //! - [`lock`]: the bookkeeping session that holds the one-sync-at-a-time advisory lock;
 //! - [`referrals`]: `partner_center_referrals` (and the raw leads a page inserts with it):
@@ -17,6 +18,7 @@
 //! Nothing outside this module holds SQL text (`tests/architecture.rs` checks it).
 
 pub mod companies;
+mod connect;
 pub mod lock;
 pub mod migrations;
 pub mod referrals;
@@ -24,48 +26,33 @@ pub mod runs;
 pub mod scores;
 pub mod signals;
 pub mod state;
+pub mod watchdog;
 
+pub use connect::ConnectOptions;
+
+use diesel::PgConnection;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
-use diesel::{Connection, PgConnection};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
-/// Open a connection, or fail with 69 (unreachable) / 78 (malformed URL).
-pub fn connect(url: &str) -> Result<PgConnection> {
-    if url::Url::parse(url).is_err() && !url.contains('=') {
-        return Err(Error::config(
-            "DATABASE_URL is not a connection URL (postgres://user@host:port/db)",
-        ));
-    }
-    PgConnection::establish(url).map_err(|e| {
-        let text = first_line(&e.to_string());
-        if text.contains("does not exist") || text.contains("authentication") {
-            // The server answered: the URL names something that isn't there.
-            Error::config(format!(
-                "the database refused the connection: {text}; fix DATABASE_URL"
-            ))
-        } else {
-            Error::unavailable(format!(
-                "cannot reach the database: {text}; check DATABASE_URL and that Postgres is running"
-            ))
-        }
-    })
-}
-
-fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or("").trim().to_string()
+/// Open a session, or fail with 69 (unreachable, unanswering) / 78 (a URL or credentials only
+/// the operator can fix). Every session gets the connect timeout and TCP keepalives, starts
+/// with `statement_timeout` and `lock_timeout` set, and is watched by the [`watchdog`].
+pub fn connect(url: &str, opts: &ConnectOptions) -> Result<PgConnection> {
+    connect::open(url, opts, connect::Purpose::Plain)
 }
 
 /// Connect and require an up-to-date schema (78 otherwise): what every data command does first.
-pub fn connect_current(url: &str) -> Result<PgConnection> {
-    let mut conn = connect(url)?;
+pub fn connect_current(url: &str, opts: &ConnectOptions) -> Result<PgConnection> {
+    let mut conn = connect(url, opts)?;
     migrations::migration_state(&mut conn)?.require_current()?;
     Ok(conn)
 }
 
-/// Settings for the sessions that plan and write a sync's pages:
+/// A session that plans and writes a sync's pages. Besides the timeouts, in the same round
+/// trip:
 /// - `synchronous_commit = off`, so a page's commit does not wait for its WAL flush. Safe here:
 ///   a page's rows and its cursor commit together, so a server crash can only lose the last
 ///   pages and their cursor at once, and the next run reads them again (the upserts make that
@@ -75,12 +62,8 @@ pub fn connect_current(url: &str) -> Result<PgConnection> {
 ///   the whole table on every page instead (an import of n referrals then costs O(n²)).
 /// - `application_name = 'hunter-pc pages'`, so an operator (and a test) can tell these
 ///   sessions in `pg_stat_activity`.
-pub fn for_page_writes(conn: &mut PgConnection) -> Result<()> {
-    conn.batch_execute(
-        "SET synchronous_commit = off; SET enable_seqscan = off; \
-         SET application_name = 'hunter-pc pages'",
-    )?;
-    Ok(())
+pub fn connect_for_pages(url: &str, opts: &ConnectOptions) -> Result<PgConnection> {
+    connect::open(url, opts, connect::Purpose::Pages)
 }
 
 /// After the pages: the planner's default back for what reads whole tables (scan selection).
