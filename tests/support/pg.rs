@@ -29,9 +29,16 @@ pub fn with_db(url: &str, db: &str) -> String {
 
 /// Start a throwaway cluster in `dir` with the project's script; returns its URL.
 pub fn start_throwaway(dir: &std::path::Path) -> String {
+    start_throwaway_with_host_auth(dir, "trust")
+}
+
+/// The same, with `auth` (e.g. `scram-sha-256`) for TCP connections; its socket in
+/// `dir/sock` trusts every user.
+pub fn start_throwaway_with_host_auth(dir: &std::path::Path, auth: &str) -> String {
     let out = std::process::Command::new(repo_root().join("scripts/pg-throwaway"))
         .arg("start")
         .arg(dir)
+        .env("PG_THROWAWAY_HOST_AUTH", auth)
         .output()
         .expect("run scripts/pg-throwaway");
     assert!(
