@@ -58,7 +58,7 @@ pub enum Command {
     Logout,
     /// Configuration, database, sign-in and last-sync health; changes nothing
     #[command(after_help = STATUS_EXAMPLES)]
-    Status(JsonArg),
+    Status(StatusArgs),
     /// Fetch, record, scan and score referrals once
     #[command(after_help = SYNC_EXAMPLES)]
     Sync(SyncArgs),
@@ -90,6 +90,24 @@ pub struct JsonArg {
     /// Print JSON on stdout
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print JSON on stdout
+    #[arg(long, conflicts_with = "check")]
+    pub json: bool,
+    /// Health check for monitors: one line, exit 0 when the last ok API sync is recent enough
+    #[arg(long)]
+    pub check: bool,
+    /// With --check: how old the last ok API sync may be (90s, 30m, 2h, 1d)
+    #[arg(
+        long,
+        value_name = "DURATION",
+        requires = "check",
+        value_parser = crate::ops::status::parse_max_age
+    )]
+    pub max_age: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Args)]
@@ -260,7 +278,8 @@ Examples:
 const STATUS_EXAMPLES: &str = "\
 Examples:
   hunter-pc status         # one screen: settings, database, migrations, sign-in, last run
-  hunter-pc status --json  # the same as JSON, for dashboards";
+  hunter-pc status --json  # the same as JSON, for dashboards
+  hunter-pc status --check --max-age 1h  # for monitors: exit 0 when an ok API sync is < 1h old";
 
 const SYNC_EXAMPLES: &str = "\
 Examples:

@@ -68,7 +68,7 @@ pub fn run(cli: Cli, settings: Settings) -> Result<()> {
     let ctx = Ctx { settings };
     match cli.command {
         Command::Migrate(m) => migrate::run(&ctx, m),
-        Command::Status(a) => status::run(&ctx, a.json),
+        Command::Status(a) => status::run(&ctx, a),
         Command::Completions { shell } => docs::completions(shell),
         Command::Man => docs::man(),
         Command::Login(a) => login::login(&ctx, a),

@@ -2,7 +2,7 @@
 
 use diesel::PgConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool};
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
 
 use crate::error::Result;
 
@@ -42,6 +42,47 @@ impl LockSession {
     pub fn conn(&mut self) -> &mut PgConnection {
         &mut self.conn
     }
+}
+
+/// The session that holds the sync lock, as `pg_locks` and `pg_stat_activity` show it.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct Holder {
+    #[diesel(sql_type = Integer)]
+    pub pid: i32,
+    /// `hunter-pc run 42` once the run's row exists (see [`super::runs::RUN_SESSION_PREFIX`]).
+    #[diesel(sql_type = Nullable<Text>)]
+    pub application_name: Option<String>,
+}
+
+impl Holder {
+    /// The id of the run whose session holds the lock, when its name says.
+    pub fn run_id(&self) -> Option<i64> {
+        self.application_name
+            .as_deref()?
+            .strip_prefix(super::runs::RUN_SESSION_PREFIX)?
+            .trim()
+            .parse()
+            .ok()
+    }
+}
+
+/// Who holds the sync lock in this database, if anyone: read from `pg_locks` (a bigint
+/// advisory key shows as `classid` = its high 32 bits, `objid` = its low 32 bits, `objsubid`
+/// = 1), never by trying the lock.
+pub fn holder(conn: &mut PgConnection) -> Result<Option<Holder>> {
+    let key = SYNC_LOCK_KEY as u64;
+    Ok(diesel::sql_query(
+        "SELECT l.pid, a.application_name::text AS application_name \
+         FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
+         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
+           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+           AND l.classid::bigint = $1 AND l.objid::bigint = $2 \
+         LIMIT 1",
+    )
+    .bind::<BigInt, _>((key >> 32) as i64)
+    .bind::<BigInt, _>((key & 0xffff_ffff) as i64)
+    .get_result::<Holder>(conn)
+    .optional()?)
 }
 
 impl Drop for LockSession {

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Integer, Jsonb, Nullable, Text, Timestamptz};
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::Result;
@@ -49,7 +50,12 @@ struct Id {
     id: i64,
 }
 
-/// Insert the run's row (status `running`, on `host`) and return its id.
+/// The prefix of the `application_name` of a run's bookkeeping session once its row exists
+/// (`hunter-pc run 42`): `status` tells the run that holds the sync lock by it.
+pub const RUN_SESSION_PREFIX: &str = "hunter-pc run ";
+
+/// Insert the run's row (status `running`, on `host`) and return its id. The session is named
+/// after the run ([`RUN_SESSION_PREFIX`]) in the same statement.
 pub fn start(
     conn: &mut PgConnection,
     source: RunSource,
@@ -59,8 +65,9 @@ pub fn start(
     host: Option<&str>,
 ) -> Result<i64> {
     Ok(diesel::sql_query(
-        "INSERT INTO sync_runs (status, source, forced, dry_run, direction, host) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "WITH r AS (INSERT INTO sync_runs (status, source, forced, dry_run, direction, host) \
+           VALUES ($1, $2, $3, $4, $5, $6) RETURNING id) \
+         SELECT id, set_config('application_name', $7 || id, false) AS named FROM r",
     )
     .bind::<Text, _>(RunStatus::Running.as_str())
     .bind::<Text, _>(source.as_str())
@@ -68,6 +75,7 @@ pub fn start(
     .bind::<Bool, _>(dry_run)
     .bind::<Text, _>(direction)
     .bind::<Nullable<Text>, _>(host)
+    .bind::<Text, _>(RUN_SESSION_PREFIX)
     .get_result::<Id>(conn)?
     .id)
 }
@@ -171,14 +179,118 @@ pub fn last_ok_api(conn: &mut PgConnection) -> Result<Option<DateTime<Utc>>> {
     Ok(row.started_at)
 }
 
-/// The latest run's row as JSON (every column), for `status`; `Null` before the first run.
-pub fn last_json(conn: &mut PgConnection) -> Result<Value> {
-    let row = diesel::sql_query(
-        "SELECT row_to_json(r)::text AS j FROM sync_runs r ORDER BY id DESC LIMIT 1",
+/// A run's row as `status` shows it: every column, and its age.
+#[derive(Debug, Clone, PartialEq, QueryableByName, Serialize)]
+pub struct RunRow {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = Timestamptz)]
+    pub started_at: DateTime<Utc>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub finished_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = Bool)]
+    pub forced: bool,
+    #[diesel(sql_type = Bool)]
+    pub dry_run: bool,
+    #[diesel(sql_type = Text)]
+    pub source: String,
+    #[diesel(sql_type = Text)]
+    pub direction: String,
+    #[diesel(sql_type = Integer)]
+    pub fetched: i32,
+    #[diesel(sql_type = Integer)]
+    pub new: i32,
+    #[diesel(sql_type = Integer)]
+    pub updated: i32,
+    #[diesel(sql_type = Integer)]
+    pub unchanged: i32,
+    #[diesel(sql_type = Jsonb)]
+    pub skipped: Value,
+    #[diesel(sql_type = Integer)]
+    pub failed: i32,
+    #[diesel(sql_type = Integer)]
+    pub unlinked: i32,
+    #[diesel(sql_type = Integer)]
+    pub companies_created: i32,
+    #[diesel(sql_type = Integer)]
+    pub companies_updated: i32,
+    #[diesel(sql_type = Integer)]
+    pub raw_leads_inserted: i32,
+    #[diesel(sql_type = Integer)]
+    pub scans_ok: i32,
+    #[diesel(sql_type = Integer)]
+    pub scans_failed: i32,
+    #[diesel(sql_type = Integer)]
+    pub scans_skipped_already_scanned: i32,
+    #[diesel(sql_type = Integer)]
+    pub scored: i32,
+    #[diesel(sql_type = Integer)]
+    pub pages: i32,
+    #[diesel(sql_type = BigInt)]
+    pub duration_ms: i64,
+    #[diesel(sql_type = Jsonb)]
+    pub errors: Value,
+    #[diesel(sql_type = Nullable<Integer>)]
+    pub exit_code: Option<i32>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub error: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub host: Option<String>,
+    /// Whole seconds since the run started, by the database's clock.
+    #[diesel(sql_type = BigInt)]
+    pub age_secs: i64,
+}
+
+/// The columns of a [`RunRow`] (the table's, and the age).
+const ROW: &str = "SELECT r.*, floor(extract(epoch FROM now() - r.started_at))::bigint AS age_secs \
+                   FROM sync_runs r";
+
+/// The newest run (any status); `None` before the first run.
+pub fn last(conn: &mut PgConnection) -> Result<Option<RunRow>> {
+    Ok(
+        diesel::sql_query(format!("{ROW} ORDER BY r.id DESC LIMIT 1"))
+            .get_result::<RunRow>(conn)
+            .optional()?,
     )
-    .get_result::<super::JsonRow>(conn)
-    .optional()?;
-    Ok(super::json_of(row))
+}
+
+/// Runs still marked `running`, newest first (at most `limit`).
+pub fn unfinished(conn: &mut PgConnection, limit: i64) -> Result<Vec<RunRow>> {
+    Ok(diesel::sql_query(format!(
+        "{ROW} WHERE r.status = $1 ORDER BY r.id DESC LIMIT $2"
+    ))
+    .bind::<Text, _>(RunStatus::Running.as_str())
+    .bind::<BigInt, _>(limit)
+    .load::<RunRow>(conn)?)
+}
+
+/// The newest run that ended, leaving out runs that did nothing because another held the lock
+/// (`locked`) or the last sync was too recent (`skipped`).
+pub fn last_finished(conn: &mut PgConnection) -> Result<Option<RunRow>> {
+    Ok(diesel::sql_query(format!(
+        "{ROW} WHERE r.status <> ALL($1) ORDER BY r.id DESC LIMIT 1"
+    ))
+    .bind::<Array<Text>, _>(vec![
+        RunStatus::Running.as_str(),
+        RunStatus::Locked.as_str(),
+        RunStatus::Skipped.as_str(),
+    ])
+    .get_result::<RunRow>(conn)
+    .optional()?)
+}
+
+/// The newest non-dry API sync that ended `ok`.
+pub fn last_ok_api_row(conn: &mut PgConnection) -> Result<Option<RunRow>> {
+    Ok(diesel::sql_query(format!(
+        "{ROW} WHERE r.source = $1 AND r.status = $2 AND NOT r.dry_run \
+         ORDER BY r.started_at DESC, r.id DESC LIMIT 1"
+    ))
+    .bind::<Text, _>(RunSource::Api.as_str())
+    .bind::<Text, _>(RunStatus::Ok.as_str())
+    .get_result::<RunRow>(conn)
+    .optional()?)
 }
 
 /// The statement an operator runs to read a run's per-referral errors (named in messages).
