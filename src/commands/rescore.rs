@@ -10,7 +10,11 @@ use crate::output::{emit, emit_json};
 pub fn run(ctx: &Ctx, args: RescoreArgs) -> Result<()> {
     let opts = RescoreOptions {
         database_url: ctx.settings.database_url.clone(),
-        domain: args.domain.as_deref().map(super::given_domain).transpose()?,
+        domain: args
+            .domain
+            .as_deref()
+            .map(super::given_domain)
+            .transpose()?,
         score: ctx.settings.score(),
         dry_run: args.dry_run,
     };
