@@ -2,6 +2,8 @@
 //! command files (`commands/`) only turn settings into options, call these and render the
 //! report; tests and other callers use them directly.
 
+pub mod rescore;
+pub mod scan;
 pub mod status;
 mod stop;
 pub mod sync;
