@@ -53,7 +53,8 @@ pub const EXIT_CODES: &[ExitCode] = &[
     ExitCode {
         code: 69,
         meaning: "Partner Center, the sign-in service or the database is unreachable after \
-                  retries, or Partner Center answered with something unusable.",
+                  retries, or Partner Center answered with something unusable; also a database \
+                  that stops answering (the database timeouts ran out).",
         action: "Usually transient: the next run retries and pages already read stay \
                  committed. Alert when it repeats.",
     },
@@ -61,9 +62,10 @@ pub const EXIT_CODES: &[ExitCode] = &[
         code: 75,
         meaning: "Temporary: another sync holds the lock, the run budget ran out, the run was \
                   interrupted (SIGTERM, SIGINT), or a lock or serialization conflict in the \
-                  database.",
+                  database. From status --check: no ok API sync within --max-age.",
         action: "Nothing: the next run continues from the cursor (the systemd unit counts it \
-                 as success).",
+                 as success). From status --check: its error: line names the last run's \
+                 outcome; look at the timer and the journal.",
     },
     ExitCode {
         code: 77,
@@ -544,7 +546,8 @@ const WORKFLOWS: &[(&str, &[&str])] = &[
     (
         "Check on it",
         &[
-            "sudo -u hunter-pc hunter-pc status  # settings, database, sign-in, last run",
+            "sudo -u hunter-pc hunter-pc status  # settings, database, sign-in, the runs",
+            "sudo -u hunter-pc hunter-pc status --check --max-age 30m  # for monitors: 0 = healthy",
             "journalctl -u hunter-pc-sync.service --since today  # the runs' JSON logs",
         ],
     ),
