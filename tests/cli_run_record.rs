@@ -318,3 +318,36 @@ fn a_reader_that_closes_stdout_early_is_not_an_error() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("error"), "{stderr}");
 }
+
+/// An API sync that stops at the sign-in (77) or at a configuration the database could not
+/// catch (78: a keyring that is required but does not answer) still records its run.
+#[test]
+fn api_sync_exits_77_and_78_are_recorded_too() {
+    let w = world::World::new(r#gen::referrals(19, 3));
+    std::fs::remove_file(&w.token_file).unwrap();
+    let out = w
+        .cmd()
+        .args(["sync", "--no-scan", "--json"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 77);
+    let row = last_run(&w.db);
+    assert!(
+        row.starts_with("failed|77|") && row.contains("login"),
+        "{row}"
+    );
+
+    let out = w
+        .cmd()
+        .env("HUNTER_PC_TOKEN_STORE", "keyring")
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .args(["sync", "--no-scan", "--json"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 78);
+    let row = last_run(&w.db);
+    assert!(
+        row.starts_with("failed|78|") && !row.ends_with("|-"),
+        "{row}"
+    );
+}

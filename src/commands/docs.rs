@@ -31,8 +31,8 @@ pub const EXIT_CODES: &[ExitCode] = &[
         code: 1,
         meaning: "Failure, including a sync in which some referrals failed (the others are \
                   committed).",
-        action: "Read the error: line; SELECT errors FROM sync_runs WHERE id = ... names each \
-                 failed referral.",
+        action: "Read the error: line; the run's errors (hunter-pc status --json, last_run) \
+                 name each failed referral.",
     },
     ExitCode {
         code: 2,

@@ -1,22 +1,19 @@
-//! `scan DOMAIN... [--json]`: scan now, print what was found, store it for company domains.
-//!
-//! A database is used when one is configured (`DATABASE_URL`/`--database-url`); without one
-//! the scans are only printed (`stored` false), so a DNS question can be checked anywhere.
+//! `scan DOMAIN... [--json]`: settings → [`ops::scan`], then what was found, as JSON or a
+//! table. A database is used when one is configured (`DATABASE_URL`/`--database-url`);
+//! without one the scans are only printed (`stored` false).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use diesel::PgConnection;
 use serde_json::Value;
 
 use crate::cli::ScanArgs;
 use crate::commands::Ctx;
-use crate::config::Settings;
 use crate::error::Result;
+use crate::ops::scan::{self, ScanOptions};
 use crate::output;
-use crate::scan::{DomainScan, ScanStatus, Scanner};
-use crate::score::ScoreConfig;
-use crate::store::{self, companies, signals};
+use crate::scan::{DomainScan, ScanStatus};
+use crate::store::signals;
 
 pub fn run(ctx: &Ctx, args: ScanArgs) -> Result<()> {
     let mut domains: Vec<String> = Vec::new();
@@ -26,68 +23,32 @@ pub fn run(ctx: &Ctx, args: ScanArgs) -> Result<()> {
             domains.push(domain);
         }
     }
-    // Connect before scanning: a bad database setting fails fast, not after the DNS work.
-    let mut conn = match ctx.settings.database_url.as_deref() {
-        Some(url) => Some(store::connect_current(url)?),
-        None => {
-            tracing::info!("no database configured: scan results are printed, not stored");
-            None
-        }
-    };
-    let rt = crate::commands::runtime()?;
-    let scans = {
-        let _in_runtime = rt.enter();
-        let scanner = Scanner::new(&ctx.settings.scan())?;
-        rt.block_on(scanner.scan_all(
-            domains.clone(),
-            ctx.settings.scan_concurrency,
-            ctx.progress(),
-        ))
-    };
-    let scanned_at = Utc::now();
-
-    let mut stamps = HashMap::new();
-    if let Some(conn) = conn.as_mut() {
-        let companies = companies::existing(conn, &domains)?;
-        let stored: Vec<DomainScan> = scans
-            .iter()
-            .filter(|s| companies.contains(&s.domain))
-            .cloned()
-            .collect();
-        signals::write(conn, &stored)?;
-        let stored_domains: Vec<String> = stored.into_iter().map(|s| s.domain).collect();
-        rescore_stored(conn, &stored_domains, &ctx.settings)?;
-        stamps = signals::stamps(conn, &stored_domains)?;
-    }
-    for scan in &scans {
-        if scan.status == ScanStatus::Failed {
-            tracing::warn!(domain = %scan.domain, error = scan.error.as_deref().unwrap_or(""), "scan failed");
-        }
-    }
+    let s = &ctx.settings;
+    let report = scan::run(&ScanOptions {
+        database_url: s.database_url.clone(),
+        domains,
+        scan: s.scan(),
+        concurrency: s.scan_concurrency,
+        score: s.score(),
+        progress: ctx.progress(),
+    })?;
     if args.json {
-        let rows: Vec<Value> = scans
+        let rows: Vec<Value> = report
+            .domains
             .iter()
-            .map(|s| json_row(s, stamps.get(&s.domain), scanned_at))
+            .map(|d| json_row(&d.scan, d.stored.as_ref(), report.scanned_at))
             .collect();
-        output::emit_json(&Value::Array(rows))?;
+        output::emit_json(&Value::Array(rows))
     } else {
-        let stored: HashSet<&String> = stamps.keys().collect();
-        output::emit(&text_table(&scans, &stored))?;
+        let stored: HashSet<&String> = report
+            .domains
+            .iter()
+            .filter(|d| d.stored.is_some())
+            .map(|d| &d.scan.domain)
+            .collect();
+        let scans: Vec<DomainScan> = report.domains.iter().map(|d| d.scan.clone()).collect();
+        output::emit(&text_table(&scans, &stored))
     }
-    Ok(())
-}
-
-/// Rescore the stored domains with the new signals (pipeline.md §8).
-fn rescore_stored(conn: &mut PgConnection, domains: &[String], settings: &Settings) -> Result<()> {
-    if !domains.is_empty() {
-        crate::score::score_domains(
-            conn,
-            Some(domains),
-            &ScoreConfig::from_settings(settings),
-            false,
-        )?;
-    }
-    Ok(())
 }
 
 /// The `domain_signals` columns of a scan, plus `spf_includes` and `stored`.

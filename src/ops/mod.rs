@@ -3,6 +3,8 @@
 //! report; tests and other callers use them directly.
 
 pub mod list;
+pub mod rescore;
+pub mod scan;
 mod stop;
 pub mod sync;
 

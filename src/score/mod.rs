@@ -8,7 +8,6 @@ pub mod rules;
 
 pub use batch::{RescoreSummary, score_domains};
 
-use crate::config::Settings;
 use crate::model::company_provider;
 pub use crate::model::{Provider, Segment};
 
@@ -90,21 +89,6 @@ impl Default for ScoreConfig {
             cosell_bonus: 15,
             azure_tenant_score: 55,
         }
-    }
-}
-
-impl ScoreConfig {
-    pub fn from_settings(s: &Settings) -> ScoreConfig {
-        ScoreConfig {
-            cosell_bonus: s.cosell_bonus,
-            azure_tenant_score: s.azure_tenant_score,
-        }
-    }
-}
-
-impl From<&Settings> for ScoreConfig {
-    fn from(s: &Settings) -> Self {
-        ScoreConfig::from_settings(s)
     }
 }
 
