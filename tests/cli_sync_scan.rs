@@ -504,3 +504,256 @@ fn scan_stores_and_rescores_a_company_domain_and_only_prints_others() {
         "not a company: printed only"
     );
 }
+
+/// Set a domain's scan back in time, as if it had been made `age` ago (SQL interval text).
+fn age_scan(env: &Env, domain: &str, age: &str) {
+    env.db
+        .conn()
+        .batch_execute(&format!(
+            "UPDATE domain_signals SET scanned_at = now() - interval '{age}' \
+             WHERE domain = '{domain}'"
+        ))
+        .unwrap();
+}
+
+#[test]
+fn a_stale_scan_is_refreshed_and_a_moved_mailbox_changes_provider_and_score() {
+    let mut env = Env::new();
+    let mut before = Zones::new();
+    before
+        .add(
+            "tasindi.com.tr",
+            "@ MX 10 mx.yandex.net.\n@ TXT \"v=spf1 redirect=_spf.yandex.net\"",
+        )
+        .unwrap();
+    before.add("com", "").unwrap(); // later.com and young-nx.com: NXDOMAIN
+    env.dns = DnsServer::start(before).unwrap();
+    let file = write(
+        env.home.path(),
+        "m.json",
+        &[
+            referral("m1", "tasindi.com.tr", json!({})),
+            referral("m2", "later.com", json!({})),
+            referral("m3", "young-nx.com", json!({})),
+        ],
+    );
+    let s = env.import(&file, &[]);
+    assert_eq!(s["scans_ok"], 3, "{s}");
+    assert_eq!(
+        env.signal("tasindi.com.tr", "provider").as_deref(),
+        Some("Yandex")
+    );
+    let yandex = env.score("tasindi.com.tr").unwrap();
+    assert!(!yandex.contains("Existing"), "{yandex}");
+    assert_eq!(
+        env.signal("later.com", "scan_status").as_deref(),
+        Some("nxdomain")
+    );
+
+    // A month later the mail is at Microsoft 365, and later.com exists.
+    let mut after = Zones::new();
+    after
+        .add(
+            "tasindi.com.tr",
+            "@ MX 0 tasindi-com-tr.mail.protection.outlook.com.\n\
+             @ TXT \"v=spf1 include:spf.protection.outlook.com -all\"\n\
+             selector1._domainkey TXT \"v=DKIM1; p=MIIB\"\n_dmarc TXT \"v=DMARC1; p=reject\"",
+        )
+        .unwrap();
+    after.add("later.com", "@ MX 1 smtp.google.com.").unwrap();
+    after
+        .add("young-nx.com", "@ MX 1 smtp.google.com.")
+        .unwrap();
+    after.add("com", "").unwrap();
+    env.dns = DnsServer::start(after).unwrap();
+    // Not stale yet: nothing is asked.
+    let s = env.import(&file, &[]);
+    assert_eq!(s["scans_ok"], 0, "{s}");
+    assert_eq!(env.dns.queries(), 0);
+
+    age_scan(&env, "tasindi.com.tr", "31 days");
+    age_scan(&env, "later.com", "8 days"); // NXDOMAIN: stale after 7 days
+    age_scan(&env, "young-nx.com", "6 days");
+    let s = env.import(&file, &[]);
+    assert_eq!(
+        (
+            s["unchanged"].as_i64(),
+            s["scans_ok"].as_i64(),
+            s["scans_failed"].as_i64(),
+            s["scored"].as_i64()
+        ),
+        (Some(3), Some(2), Some(0), Some(2)),
+        "{s}"
+    );
+    assert_eq!(
+        env.signal("tasindi.com.tr", "provider").as_deref(),
+        Some("M365")
+    );
+    assert_eq!(
+        env.text("SELECT provider AS t FROM companies WHERE domain = 'tasindi.com.tr'")
+            .as_deref(),
+        Some("M365")
+    );
+    let m365 = env.score("tasindi.com.tr").unwrap();
+    assert_eq!(m365, "90 Existing P4 3", "was {yandex}");
+    assert_eq!(
+        env.signal("later.com", "scan_status").as_deref(),
+        Some("success")
+    );
+    assert_eq!(env.dns.queries_for("young-nx.com"), 0, "6 days: not stale");
+    // Fresh again: the next sync leaves them alone.
+    let n = env.dns.queries();
+    let s = env.import(&file, &[]);
+    assert_eq!(s["scans_ok"], 0, "{s}");
+    assert_eq!(env.dns.queries(), n);
+}
+
+#[test]
+fn stale_scans_are_refreshed_a_batch_per_sync_oldest_first_within_the_budget() {
+    let env = Env::new();
+    // 500 company domains with a referral, each with a completed scan 31 days and i minutes
+    // old (stale-000 the youngest). No zone of their own: a refresh finds NXDOMAIN.
+    env.db
+        .conn()
+        .batch_execute(
+            "INSERT INTO companies (domain, canonical_name)
+               SELECT format('stale-%s.com', lpad(i::text, 3, '0')), 'Stale'
+               FROM generate_series(0, 499) i;
+             INSERT INTO partner_center_referrals (referral_id, domain, content_hash, raw_data)
+               SELECT format('s%s', i), format('stale-%s.com', lpad(i::text, 3, '0')), 'h', '{}'
+               FROM generate_series(0, 499) i;
+             INSERT INTO domain_signals (domain, scan_status, mx_hosts, provider, scanned_at)
+               SELECT format('stale-%s.com', lpad(i::text, 3, '0')), 'success',
+                      '{mx.yandex.net}', 'Yandex',
+                      now() - interval '31 days' - i * interval '1 minute'
+               FROM generate_series(0, 499) i;",
+        )
+        .unwrap();
+    let empty = write(env.home.path(), "empty.json", &[]);
+    let refreshed = || {
+        env.count(
+            "SELECT count(*) AS n FROM domain_signals \
+             WHERE scanned_at > now() - interval '1 hour'",
+        )
+    };
+
+    // A budget too short for a scan to finish: none starts, and the run is still ok.
+    let out = env
+        .cmd()
+        .env("HUNTER_PC_RUN_BUDGET_SECS", "5")
+        .args(["sync", "--json", "--from-file"])
+        .arg(&empty)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let s = stdout_json(&out);
+    assert_eq!(
+        (s["status"].as_str(), s["scans_ok"].as_i64()),
+        (Some("ok"), Some(0)),
+        "{s}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("run budget"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(refreshed(), 0);
+    assert_eq!(env.dns.queries(), 0);
+
+    // The default batch: the 200 oldest.
+    let s = env.import(&empty, &[]);
+    assert_eq!(
+        (s["scans_ok"].as_i64(), s["scans_failed"].as_i64()),
+        (Some(200), Some(0)),
+        "{s}"
+    );
+    assert_eq!(refreshed(), 200);
+    assert_eq!(
+        env.count(
+            "SELECT count(*) AS n FROM domain_signals \
+             WHERE scanned_at > now() - interval '1 hour' AND domain >= 'stale-300.com'"
+        ),
+        200,
+        "the oldest first"
+    );
+    assert_eq!(
+        env.signal("stale-499.com", "scan_status").as_deref(),
+        Some("nxdomain")
+    );
+    // The next syncs take the rest, then none is stale.
+    let s = env.import(&empty, &[("HUNTER_PC_RESCAN_BATCH", "250")]);
+    assert_eq!(s["scans_ok"], 250, "{s}");
+    let s = env.import(&empty, &[]);
+    assert_eq!(s["scans_ok"], 50, "{s}");
+    assert_eq!(refreshed(), 500);
+    let s = env.import(&empty, &[]);
+    assert_eq!(s["scans_ok"], 0, "{s}");
+}
+
+#[test]
+fn rescan_rescans_every_domain_read_also_unchanged_and_stale_ones() {
+    let env = Env::new();
+    let first = write(
+        env.home.path(),
+        "1.json",
+        &[
+            referral("u1", "gmigrate.com", json!({})),
+            referral("u2", "yerel.com.tr", json!({})),
+            referral("u3", "m365none.com", json!({})),
+        ],
+    );
+    let s = env.import(&first, &[]);
+    assert_eq!(s["scans_ok"], 3, "{s}");
+    // The same referrals: u1 unchanged, twice (the second a duplicate), u2 older than stored
+    // (stale); m365none.com is not read.
+    let again = write(
+        env.home.path(),
+        "2.json",
+        &[
+            referral("u1", "gmigrate.com", json!({})),
+            referral("u1", "gmigrate.com", json!({})),
+            referral(
+                "u2",
+                "yerel.com.tr",
+                json!({"updatedDateTime": "2026-11-01T10:00:00Z", "status": "Closed"}),
+            ),
+        ],
+    );
+    let before = (
+        env.dns.queries_for("_dmarc.gmigrate.com"),
+        env.dns.queries_for("_dmarc.yerel.com.tr"),
+        env.dns.queries_for("_dmarc.m365none.com"),
+    );
+    // Without --rescan: nothing to scan.
+    let s = env.import(&again, &[]);
+    assert_eq!(s["scans_ok"], 0, "{s}");
+    let out = env
+        .cmd()
+        .args(["sync", "--json", "--rescan", "--from-file"])
+        .arg(&again)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let s = stdout_json(&out);
+    assert_eq!(
+        (
+            s["unchanged"].as_i64(),
+            s["skipped"]["duplicate_in_run"].as_i64(),
+            s["skipped"]["stale"].as_i64(),
+            s["scans_ok"].as_i64(),
+            s["scans_skipped_already_scanned"].as_i64(),
+        ),
+        (Some(1), Some(1), Some(1), Some(2), Some(0)),
+        "{s}"
+    );
+    assert_eq!(
+        (
+            env.dns.queries_for("_dmarc.gmigrate.com"),
+            env.dns.queries_for("_dmarc.yerel.com.tr"),
+            env.dns.queries_for("_dmarc.m365none.com"),
+        ),
+        (before.0 + 1, before.1 + 1, before.2),
+        "each domain read is scanned once; a domain not read is not"
+    );
+    assert_eq!(env.signal("gmigrate.com", "attempts").as_deref(), Some("2"));
+}

@@ -312,3 +312,136 @@ fn needs_current_migrations() {
     let out = list(&db, &home, &[]);
     assert_eq!(out.status.code(), Some(78));
 }
+
+const GUID_1: &str = "2dfafcb5-8e0b-4c4a-9d5e-3f0c2b7a1e11";
+const GUID_2: &str = "7c1d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f";
+
+/// Two referrals as Partner Center names them (GUID ids), one of the longest type, one with
+/// an international domain, newer than the seed's.
+const SEED_GUIDS: &str = "
+INSERT INTO companies (domain, canonical_name, provider) VALUES
+ ('xn--boaziienerji-odb49e.com.tr', 'Boğaziçi Enerji', 'Google');
+INSERT INTO lead_scores (domain, readiness_score, segment, reason, technical_heat,
+  commercial_segment, commercial_heat, priority_category, priority_label, priority_score) VALUES
+ ('xn--boaziienerji-odb49e.com.tr', 90, 'Migration', 'Google 50, SPF +10, DKIM +10, DMARC reject +20 = 90',
+  'Warm', 'COMPETITIVE', 'HIGH', 'P2', 'Competitive Takeover', 1);
+INSERT INTO partner_center_referrals (referral_id, referral_type, type, direction, status,
+  company_name, customer_name, domain, link_status, linked_lead_id, pc_updated_at, synced_at,
+  content_hash, raw_data) VALUES
+ ('2dfafcb5-8e0b-4c4a-9d5e-3f0c2b7a1e11', 'solution-provider', 'Independent', 'Incoming', 'Active',
+  'Boğaziçi Enerji Sanayi ve Ticaret Anonim Şirketi', 'Boğaziçi Enerji San. Tic. A.Ş.',
+  'xn--boaziienerji-odb49e.com.tr', 'auto_linked', 4,
+  '2026-11-04T12:00:00Z', '2026-11-04T12:05:00Z', 'h', '{}'),
+ ('7c1d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f', 'marketplace', 'Independent', 'Incoming', 'New',
+  'Örnek Gıda Sanayi ve Ticaret A.Ş.', 'Örnek Gıda', 'xn--rnek-4qa.com.tr', 'auto_linked', 2,
+  '2026-11-04T11:00:00Z', '2026-11-04T12:05:00Z', 'h', '{}');
+";
+
+fn table_at(
+    db: &TestDb,
+    home: &tempfile::TempDir,
+    columns: usize,
+    args: &[&str],
+) -> std::process::Output {
+    hunter(home.path())
+        .env("DATABASE_URL", &db.url)
+        .env("COLUMNS", columns.to_string())
+        .args(["list-referrals", "--format", "table"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_table_fits_80_and_200_columns_and_never_cuts_an_id_or_a_type() {
+    let (db, home) = seeded();
+    db.conn().batch_execute(SEED_GUIDS).unwrap();
+    for width in [80, 200] {
+        // 7 stored, 4 shown.
+        let out = table_at(&db, &home, width, &["--limit", "4"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 5, "{text}");
+        for l in &lines {
+            assert!(l.chars().count() <= width, "wider than {width}: {l}");
+        }
+        assert!(lines[0].starts_with("REFERRAL") && lines[0].contains("PRIO"));
+        // Ids and types whole, newest first.
+        assert!(
+            lines[1].starts_with(&format!("{GUID_1} solution-provider ")),
+            "{text}"
+        );
+        assert!(
+            lines[2].starts_with(&format!("{GUID_2} marketplace ")),
+            "{text}"
+        );
+        assert!(lines[3].starts_with("ref-a ") && lines[3].contains(" co-sell "));
+        // The priority, and the domains in Unicode (stored as ASCII).
+        assert!(lines[1].trim_end().ends_with(" P2"), "{}", lines[1]);
+        assert!(lines[3].trim_end().ends_with(" P3"), "{}", lines[3]);
+        assert!(lines[2].contains(" örnek.com.tr "), "{text}");
+        assert!(lines[1].contains(" boğaziçi"), "{text}");
+        assert!(!text.contains("xn--"), "{text}");
+        // The limit left rows out: said on stderr, once.
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            err.matches("showing 4 of 7 — use --limit").count(),
+            1,
+            "{err}"
+        );
+        if width == 200 {
+            // Room for everything: nothing cut.
+            assert!(lines[0].contains("CUSTOMER") && lines[0].contains("PROVIDER"));
+            assert!(
+                lines[1].contains("Boğaziçi Enerji Sanayi ve Ticaret Anonim Şirketi"),
+                "{text}"
+            );
+            assert!(lines[1].contains("boğaziçienerji.com.tr"), "{text}");
+            assert!(!text.contains('…'), "{text}");
+        } else {
+            // The names gave way first (here: all the way).
+            assert!(!lines[0].contains("CUSTOMER"), "{text}");
+            assert!(text.contains('…'), "{text}");
+        }
+    }
+    // Not capped: no footer.
+    let out = table_at(&db, &home, 120, &[]);
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 8);
+    // Other formats keep the stored form and the same keys.
+    let v = stdout_json(&list(&db, &home, &["--format", "json", "--limit", "2"]));
+    assert_eq!(v[1]["domain"], "xn--rnek-4qa.com.tr");
+    assert_eq!(v[0]["priority_category"], "P2");
+}
+
+#[test]
+fn an_empty_table_is_nothing_on_stdout_and_a_line_on_stderr() {
+    let (db, home) = seeded();
+    let out = table_at(&db, &home, 100, &["--domain", "nobody.test"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no referrals match"), "{err}");
+    // Nothing stored at all says so.
+    let empty = TestDb::migrated();
+    let out = table_at(&empty, &home, 100, &[]);
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no referrals stored yet"), "{err}");
+    // JSON stays an array.
+    let out = list(&db, &home, &["--format", "json", "--domain", "nobody.test"]);
+    assert_eq!(stdout_json(&out), json!([]));
+}

@@ -8,7 +8,7 @@ use diesel::sql_types::{Array, Bool, Int4, Nullable, Text, Timestamptz};
 use hunter_pc::config::{Flags, Settings};
 use hunter_pc::model;
 use hunter_pc::scan::{DomainScan, ScanStatus, Scanner};
-use hunter_pc::store::signals::{self, ScanPlan};
+use hunter_pc::store::signals::{self, PlanRequest, Refresh, ScanPlan};
 use support::dns::{DnsServer, Mode, Zones};
 use support::pg::TestDb;
 
@@ -711,29 +711,178 @@ fn plan_selects_as_section_6_says() {
     .execute(&mut conn)
     .unwrap();
     let touched = strings(&["b.test", "a.test", "not-a-company.test"]);
+    // Fresh scans only here: no refresh of stale ones (see `plan_refreshes_stale_scans`).
+    let plan = |conn: &mut PgConnection, touched: &[String], rescan: bool, retry_secs: u64| {
+        signals::plan(
+            conn,
+            &PlanRequest {
+                touched,
+                rescan: if rescan { touched } else { &[] },
+                retry_secs,
+                refresh: Refresh::NONE,
+            },
+        )
+        .unwrap()
+    };
 
-    let p = signals::plan(&mut conn, &touched, false, 3600).unwrap();
+    let p = plan(&mut conn, &touched, false, 3600);
     assert_eq!(
         p,
         ScanPlan {
             to_scan: strings(&["a.test", "c.test", "h.test"]),
             skipped_already_scanned: 1,
+            stale: 0,
         }
     );
-    let p = signals::plan(&mut conn, &touched, false, 0).unwrap();
+    let p = plan(&mut conn, &touched, false, 0);
     assert_eq!(
         p.to_scan,
         strings(&["a.test", "c.test", "d.test", "h.test"])
     );
-    let p = signals::plan(&mut conn, &touched, true, 3600).unwrap();
+    let p = plan(&mut conn, &touched, true, 3600);
     assert_eq!(
         p.to_scan,
         strings(&["b.test", "a.test", "c.test", "h.test"])
     );
     assert_eq!(p.skipped_already_scanned, 0);
     // A touched failed one is always rescanned, however recent.
-    let p = signals::plan(&mut conn, &strings(&["d.test"]), false, 3600).unwrap();
+    let p = plan(&mut conn, &strings(&["d.test"]), false, 3600);
     assert_eq!(p.to_scan, strings(&["d.test", "c.test", "h.test"]));
+}
+
+#[test]
+fn plan_refreshes_stale_scans_oldest_first_within_the_batch() {
+    let db = TestDb::migrated();
+    let mut conn = db.conn();
+    // days old, status, has a referral
+    let rows = [
+        ("fresh.test", 29, ScanStatus::Success, true),
+        ("old.test", 31, ScanStatus::Success, true),
+        ("older.test", 40, ScanStatus::Success, true),
+        ("oldest.test", 90, ScanStatus::Success, true),
+        ("nx-new.test", 6, ScanStatus::Nxdomain, true),
+        ("nx-old.test", 8, ScanStatus::Nxdomain, true),
+        ("no-referral.test", 100, ScanStatus::Success, false),
+        ("failed.test", 100, ScanStatus::Failed, true),
+    ];
+    for (i, (d, days, status, referral)) in rows.iter().enumerate() {
+        add_company(&mut conn, d);
+        if *referral {
+            add_referral(&mut conn, &format!("r{i}"), d, None);
+        }
+        let scan = match status {
+            ScanStatus::Nxdomain => DomainScan::nxdomain(d),
+            ScanStatus::Failed => DomainScan::failed(d, "MX: timed out"),
+            ScanStatus::Success => {
+                let mut s = DomainScan::nxdomain(d);
+                s.status = ScanStatus::Success;
+                s
+            }
+        };
+        signals::write(&mut conn, &[scan]).unwrap();
+        diesel::sql_query(format!(
+            "UPDATE domain_signals SET scanned_at = now() - interval '{days} days' \
+             WHERE domain = '{d}'"
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    }
+    let plan = |conn: &mut PgConnection, touched: &[String], refresh: Refresh| {
+        signals::plan(
+            conn,
+            &PlanRequest {
+                touched,
+                rescan: &[],
+                retry_secs: 3600,
+                refresh,
+            },
+        )
+        .unwrap()
+    };
+    let refresh = Refresh {
+        after_days: 30,
+        batch: 200,
+    };
+    // The failed one is retried as a failure (first); then the stale ones, oldest first.
+    let p = plan(&mut conn, &[], refresh);
+    assert_eq!(
+        p,
+        ScanPlan {
+            to_scan: strings(&[
+                "failed.test",
+                "oldest.test",
+                "older.test",
+                "old.test",
+                "nx-old.test"
+            ]),
+            skipped_already_scanned: 0,
+            stale: 4,
+        }
+    );
+    // The batch takes the oldest.
+    let p = plan(
+        &mut conn,
+        &[],
+        Refresh {
+            batch: 2,
+            ..refresh
+        },
+    );
+    assert_eq!(
+        p.to_scan,
+        strings(&["failed.test", "oldest.test", "older.test"])
+    );
+    assert_eq!(
+        plan(
+            &mut conn,
+            &[],
+            Refresh {
+                batch: 0,
+                ..refresh
+            }
+        )
+        .to_scan,
+        strings(&["failed.test"])
+    );
+    // A shorter refresh age also shortens NXDOMAIN's 7 days.
+    let p = plan(
+        &mut conn,
+        &[],
+        Refresh {
+            after_days: 5,
+            batch: 200,
+        },
+    );
+    assert_eq!(p.stale, 6, "{p:?}");
+    // A touched domain with a stale scan is refreshed, not skipped; a fresh one is skipped.
+    let p = plan(&mut conn, &strings(&["old.test", "fresh.test"]), refresh);
+    assert_eq!((p.skipped_already_scanned, p.stale), (1, 4));
+    // A refresh that failed keeps the old signals and is retried after the retry interval.
+    signals::write(
+        &mut conn,
+        &[DomainScan::failed("oldest.test", "MX: timed out")],
+    )
+    .unwrap();
+    assert_eq!(
+        signals(&mut conn, "oldest.test").unwrap().scan_status,
+        "success"
+    );
+    assert!(
+        !plan(&mut conn, &[], refresh)
+            .to_scan
+            .contains(&"oldest.test".to_string())
+    );
+    diesel::sql_query(
+        "UPDATE domain_signals SET scanned_at = now() - interval '2 hours' \
+         WHERE domain = 'oldest.test'",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    assert!(
+        plan(&mut conn, &[], refresh)
+            .to_scan
+            .contains(&"oldest.test".to_string())
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

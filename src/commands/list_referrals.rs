@@ -1,81 +1,23 @@
-//! `list-referrals [filters] [--format table|json|ndjson|csv] [--limit N]`: stored referrals
-//! joined to their company, signals and score (cli.md). Every filter is a bound parameter
-//! ([`crate::store::referrals::list`]).
+//! `list-referrals [filters] [--format table|json|ndjson|csv] [--limit N]`: settings and
+//! filters → [`ops::list`], then the rows in the chosen format. The table is for a person at a
+//! terminal: it fits the terminal's width, never cuts a referral id or type, shows domains in
+//! Unicode, and says on stderr when the limit left rows out or nothing matched.
 
 use std::io::IsTerminal;
 
-use bigdecimal::ToPrimitive;
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use diesel::PgConnection;
-use serde::Serialize;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::cli::{ListArgs, ListFormat, ReferralTypeFilter};
 use crate::commands::Ctx;
 use crate::error::{Error, Result};
 use crate::model::{Category, Segment};
+use crate::ops::list::{ListOptions, Listing};
 use crate::output::{self, Column, emit};
-use crate::store::{self, referrals};
 
-pub use crate::store::referrals::Filters;
+pub use crate::ops::list::{Filters, KEYS, Listed};
 
 /// Rows a table shows when `--limit` is not given (json, ndjson and csv show all).
 pub const TABLE_DEFAULT_LIMIT: i64 = 100;
-
-/// The JSON keys of a row, in order (also the CSV header).
-pub const KEYS: [&str; 22] = [
-    "referral_id",
-    "referral_type",
-    "type",
-    "qualification",
-    "direction",
-    "status",
-    "substatus",
-    "company_name",
-    "customer_name",
-    "customer_country",
-    "domain",
-    "raw_domain",
-    "azure_tenant_id",
-    "deal_value",
-    "currency",
-    "link_status",
-    "provider",
-    "segment",
-    "score",
-    "priority_category",
-    "pc_updated_at",
-    "synced_at",
-];
-
-/// One referral as `list-referrals` prints it (field order = [`KEYS`]).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Listed {
-    pub referral_id: String,
-    pub referral_type: Option<String>,
-    #[serde(rename = "type")]
-    pub type_: Option<String>,
-    pub qualification: Option<String>,
-    pub direction: Option<String>,
-    pub status: Option<String>,
-    pub substatus: Option<String>,
-    pub company_name: Option<String>,
-    pub customer_name: Option<String>,
-    pub customer_country: Option<String>,
-    pub domain: Option<String>,
-    pub raw_domain: Option<String>,
-    pub azure_tenant_id: Option<String>,
-    pub deal_value: Option<f64>,
-    pub currency: Option<String>,
-    pub link_status: String,
-    pub provider: Option<String>,
-    pub segment: Option<String>,
-    pub score: Option<i32>,
-    pub priority_category: Option<String>,
-    /// RFC 3339, UTC.
-    pub pc_updated_at: Option<String>,
-    /// RFC 3339, UTC.
-    pub synced_at: String,
-}
 
 pub fn run(ctx: &Ctx, args: ListArgs) -> Result<()> {
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
@@ -84,11 +26,43 @@ pub fn run(ctx: &Ctx, args: ListArgs) -> Result<()> {
         ListFormat::Json
     });
     let filters = filters(&args, format)?;
-    let mut conn =
-        store::connect_current(ctx.settings.require_database_url()?, &ctx.settings.db())?;
-    let rows = list(&mut conn, &filters)?;
-    emit(&render(format, &rows)?)?;
+    let listing = crate::ops::list::run(&ListOptions {
+        database_url: ctx.settings.require_database_url()?.to_string(),
+        db: ctx.settings.db(),
+        filters: filters.clone(),
+    })?;
+    if format != ListFormat::Table {
+        return emit(&render(format, &listing.rows)?);
+    }
+    if !listing.rows.is_empty() {
+        emit(&table(&listing.rows, output::terminal_width()))?;
+    }
+    if let Some(note) = note(&listing, &filters) {
+        eprintln!("{note}");
+    }
     Ok(())
+}
+
+/// What a table says on stderr: that the limit left rows out, or that nothing matched.
+pub fn note(listing: &Listing, filters: &Filters) -> Option<String> {
+    if listing.total == 0 {
+        let unfiltered = Filters {
+            limit: filters.limit,
+            ..Filters::default()
+        };
+        return Some(if *filters == unfiltered {
+            "no referrals stored yet (`hunter-pc sync` imports them)".to_string()
+        } else {
+            "no referrals match these filters".to_string()
+        });
+    }
+    listing.capped().then(|| {
+        format!(
+            "showing {} of {} — use --limit to see more",
+            output::thousands(listing.rows.len() as i64),
+            output::thousands(listing.total)
+        )
+    })
 }
 
 /// Check the command line's filters (exit 2 for a bad `--since`, `--limit` or `--segment`).
@@ -145,109 +119,273 @@ pub fn parse_since(text: &str) -> Result<DateTime<Utc>> {
     )))
 }
 
-fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
-}
-
-impl From<referrals::ListedRow> for Listed {
-    fn from(r: referrals::ListedRow) -> Self {
-        let f = r.fields;
-        Listed {
-            referral_id: r.referral_id,
-            referral_type: f.referral_type,
-            type_: f.type_,
-            qualification: f.qualification,
-            direction: f.direction,
-            status: f.status,
-            substatus: f.substatus,
-            company_name: f.company_name,
-            customer_name: f.customer_name,
-            customer_country: f.customer_country,
-            domain: f.domain,
-            raw_domain: f.raw_domain,
-            azure_tenant_id: f.azure_tenant_id,
-            // numeric(15,2) to the nearest double, as Postgres' `::float8` gives it.
-            deal_value: f.deal_value.as_ref().and_then(ToPrimitive::to_f64),
-            currency: f.currency,
-            link_status: r.link_status,
-            provider: r.provider,
-            segment: r.segment,
-            score: r.score,
-            priority_category: r.priority_category,
-            pc_updated_at: f.pc_updated_at.map(rfc3339),
-            synced_at: rfc3339(r.synced_at),
-        }
-    }
-}
-
-/// The referrals the filters select, newest Partner Center update first, then by id.
-pub fn list(conn: &mut PgConnection, f: &Filters) -> Result<Vec<Listed>> {
-    Ok(referrals::list(conn, f)?
-        .into_iter()
-        .map(Listed::from)
-        .collect())
-}
-
-/// The table's columns (94 characters with the gaps, under a 100-column terminal).
-pub const TABLE_COLUMNS: [Column; 8] = [
-    Column {
-        header: "REFERRAL",
-        width: 10,
-    },
-    Column {
-        header: "TYPE",
-        width: 11,
-    },
-    Column {
-        header: "STATUS",
-        width: 8,
-    },
-    Column {
-        header: "COMPANY",
-        width: 16,
-    },
-    Column {
-        header: "DOMAIN",
-        width: 20,
-    },
-    Column {
-        header: "PROVIDER",
-        width: 8,
-    },
-    Column {
-        header: "SEGMENT",
-        width: 9,
-    },
-    Column {
-        header: "SCORE",
-        width: 5,
-    },
-];
-
-fn table_row(r: &Listed) -> Vec<String> {
-    let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_string());
-    vec![
-        r.referral_id.clone(),
-        text(&r.referral_type),
-        text(&r.status),
-        text(&r.company_name),
-        text(&r.domain),
-        text(&r.provider),
-        text(&r.segment),
-        r.score.map_or_else(|| "-".to_string(), |s| s.to_string()),
-    ]
-}
-
-/// The rows in the chosen format.
+/// The rows in a machine format (json, ndjson, csv: the [`KEYS`], the stored values), or as a
+/// table [`DEFAULT_WIDTH`](output::DEFAULT_WIDTH) wide.
 pub fn render(format: ListFormat, rows: &[Listed]) -> Result<String> {
     Ok(match format {
-        ListFormat::Table => {
-            let cells: Vec<Vec<String>> = rows.iter().map(table_row).collect();
-            output::table(&TABLE_COLUMNS, &cells)
-        }
+        ListFormat::Table => table(rows, output::DEFAULT_WIDTH),
         ListFormat::Json => output::json_array(rows)?,
         ListFormat::Ndjson => output::ndjson(rows)?,
         ListFormat::Csv => output::csv(&KEYS, rows)
             .map_err(|e| Error::failure(format!("cannot write CSV: {e}")))?,
     })
+}
+
+// --- the table ---------------------------------------------------------------------------------
+
+/// How a column gives way when the table is wider than the terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Give {
+    /// Never cut: referral ids (to be copied), types, and the short codes.
+    Whole,
+    /// Company and customer names: cut first.
+    Name,
+    /// The domain: cut last, and only as far as [`DOMAIN_MIN`].
+    Domain,
+}
+
+struct Spec {
+    header: &'static str,
+    give: Give,
+    cell: fn(&Listed) -> String,
+}
+
+fn text(v: &Option<String>) -> String {
+    v.clone().unwrap_or_else(|| "-".to_string())
+}
+
+/// The domain as people write it: Unicode (the stored form is the ASCII one, `xn--…`).
+pub fn display_domain(ascii: &str) -> String {
+    match idna::domain_to_unicode(ascii) {
+        (unicode, Ok(())) => unicode,
+        _ => ascii.to_string(),
+    }
+}
+
+/// The table's columns, left to right.
+const SPECS: [Spec; 10] = [
+    Spec {
+        header: "REFERRAL",
+        give: Give::Whole,
+        cell: |r| r.referral_id.clone(),
+    },
+    Spec {
+        header: "TYPE",
+        give: Give::Whole,
+        cell: |r| text(&r.referral_type),
+    },
+    Spec {
+        header: "STATUS",
+        give: Give::Whole,
+        cell: |r| text(&r.status),
+    },
+    Spec {
+        header: "COMPANY",
+        give: Give::Name,
+        cell: |r| text(&r.company_name),
+    },
+    Spec {
+        header: "CUSTOMER",
+        give: Give::Name,
+        cell: |r| text(&r.customer_name),
+    },
+    Spec {
+        header: "DOMAIN",
+        give: Give::Domain,
+        cell: |r| {
+            r.domain
+                .as_deref()
+                .map_or_else(|| "-".into(), display_domain)
+        },
+    },
+    Spec {
+        header: "PROVIDER",
+        give: Give::Whole,
+        cell: |r| text(&r.provider),
+    },
+    Spec {
+        header: "SEGMENT",
+        give: Give::Whole,
+        cell: |r| text(&r.segment),
+    },
+    Spec {
+        header: "SCORE",
+        give: Give::Whole,
+        cell: |r| r.score.map_or_else(|| "-".to_string(), |s| s.to_string()),
+    },
+    Spec {
+        header: "PRIO",
+        give: Give::Whole,
+        cell: |r| text(&r.priority_category),
+    },
+];
+
+/// Columns left out, in this order, when cutting the names to [`NAME_MIN`] is not enough.
+/// REFERRAL, TYPE, DOMAIN and PRIO always stay.
+const DROP_ORDER: [&str; 5] = ["CUSTOMER", "STATUS", "PROVIDER", "SEGMENT", "SCORE"];
+/// Names are cut to this many cells before a column is left out…
+const NAME_MIN: usize = 12;
+/// …and, once every column of [`DROP_ORDER`] is gone, to this many; if that is not enough,
+/// the company goes too, and the domain is cut to [`DOMAIN_MIN`]. Past that the table is wider
+/// than the terminal (ids and types are never cut).
+const NAME_FLOOR: usize = 8;
+const DOMAIN_MIN: usize = 12;
+
+/// The rows as a table at most `width` cells wide where it can be (see [`layout`]).
+pub fn table(rows: &[Listed], width: usize) -> String {
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| SPECS.iter().map(|s| (s.cell)(r)).collect())
+        .collect();
+    let natural: Vec<usize> = SPECS
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            cells
+                .iter()
+                .map(|row| output::display_width(&row[i]))
+                .chain([s.header.len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let widths = layout(&natural, width);
+    let columns: Vec<Column> = SPECS
+        .iter()
+        .zip(&widths)
+        .filter_map(|(s, w)| {
+            w.map(|width| Column {
+                header: s.header,
+                width,
+            })
+        })
+        .collect();
+    let shown: Vec<Vec<String>> = cells
+        .into_iter()
+        .map(|row| {
+            row.into_iter()
+                .zip(&widths)
+                .filter_map(|(c, w)| w.map(|_| c))
+                .collect()
+        })
+        .collect();
+    output::table(&columns, &shown)
+}
+
+/// Each column's width (`None`: left out) for a table at most `width` cells wide, from the
+/// widths its contents want: every column as wide as it wants when that fits; else the names
+/// are cut (the widest first) to [`NAME_MIN`]; if that is not enough, the next column of
+/// [`DROP_ORDER`] is left out and the names get their room back, and so on; with all of them
+/// gone, the names go down to [`NAME_FLOOR`]; then the company is left out and the domain cut
+/// to [`DOMAIN_MIN`].
+fn layout(natural: &[usize], width: usize) -> Vec<Option<usize>> {
+    let without = |dropped: &[&str]| -> Vec<Option<usize>> {
+        SPECS
+            .iter()
+            .zip(natural)
+            .map(|(s, n)| (!dropped.contains(&s.header)).then_some(*n))
+            .collect()
+    };
+    let mut widths = Vec::new();
+    for drops in 0..=DROP_ORDER.len() {
+        widths = without(&DROP_ORDER[..drops]);
+        if shrink(&mut widths, Give::Name, NAME_MIN, width) {
+            return widths;
+        }
+    }
+    if shrink(&mut widths, Give::Name, NAME_FLOOR, width) {
+        return widths;
+    }
+    let mut all = DROP_ORDER.to_vec();
+    all.push("COMPANY");
+    widths = without(&all);
+    shrink(&mut widths, Give::Domain, DOMAIN_MIN, width);
+    widths
+}
+
+/// Narrow the columns of kind `give`, the widest first, none below `min`, until the table fits
+/// in `width`; whether it fits.
+fn shrink(widths: &mut [Option<usize>], give: Give, min: usize, width: usize) -> bool {
+    let total = |w: &[Option<usize>]| {
+        let shown: Vec<usize> = w.iter().flatten().copied().collect();
+        shown.iter().sum::<usize>() + shown.len().saturating_sub(1)
+    };
+    while total(widths) > width {
+        let widest = SPECS
+            .iter()
+            .zip(widths.iter())
+            .enumerate()
+            .filter(|(_, (s, w))| s.give == give && w.is_some_and(|w| w > min))
+            .max_by_key(|(_, (_, w))| w.unwrap_or(0))
+            .map(|(i, _)| i);
+        match widest {
+            Some(i) => widths[i] = widths[i].map(|w| w - 1),
+            None => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn natural(referral: usize, type_: usize, names: usize, domain: usize) -> Vec<usize> {
+        // REFERRAL TYPE STATUS COMPANY CUSTOMER DOMAIN PROVIDER SEGMENT SCORE PRIO
+        vec![referral, type_, 6, names, names, domain, 8, 9, 5, 4]
+    }
+
+    fn total(w: &[Option<usize>]) -> usize {
+        let shown: Vec<usize> = w.iter().flatten().copied().collect();
+        shown.iter().sum::<usize>() + shown.len() - 1
+    }
+
+    #[test]
+    fn a_wide_terminal_shows_everything_as_wide_as_it_wants() {
+        let n = natural(36, 17, 30, 21);
+        let w = layout(&n, 200);
+        assert_eq!(w, n.iter().map(|x| Some(*x)).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn names_give_first_then_columns_then_the_domain_never_ids_or_types() {
+        // 100 cells, GUID ids: the names are cut, some columns left out.
+        let w = layout(&natural(36, 17, 30, 21), 100);
+        assert_eq!((w[0], w[1], w[9]), (Some(36), Some(17), Some(4)));
+        assert!(total(&w) <= 100, "{w:?}");
+        assert_eq!(w[4], None, "the customer goes first");
+        assert_eq!(w[5], Some(21), "the domain is whole");
+        // 90 cells: the columns that always stay, and the company cut short.
+        let w = layout(&natural(36, 17, 30, 21), 90);
+        assert_eq!(w.iter().flatten().count(), 5, "{w:?}");
+        assert_eq!((w[3], w[5]), (Some(NAME_FLOOR), Some(21)));
+        assert!(total(&w) <= 90, "{w:?}");
+        // 80 cells: no room for a company name worth reading; the domain is cut a little.
+        let w = layout(&natural(36, 17, 30, 21), 80);
+        assert_eq!(
+            w,
+            [
+                Some(36),
+                Some(17),
+                None,
+                None,
+                None,
+                Some(20),
+                None,
+                None,
+                None,
+                Some(4)
+            ]
+        );
+        // Too narrow for even that: wider than asked, ids and types whole.
+        let w = layout(&natural(36, 17, 30, 21), 40);
+        assert_eq!((w[0], w[1], w[3]), (Some(36), Some(17), None));
+        assert_eq!(w[5], Some(DOMAIN_MIN));
+    }
+
+    #[test]
+    fn domains_show_in_unicode() {
+        assert_eq!(display_domain("xn--rnek-4qa.com.tr"), "örnek.com.tr");
+        assert_eq!(display_domain("contoso.com"), "contoso.com");
+    }
 }

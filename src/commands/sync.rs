@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::cli::SyncArgs;
 use crate::commands::Ctx;
 use crate::error::Result;
-use crate::ops::sync::{ApiInput, Input, SyncOptions};
+use crate::ops::sync::{ApiInput, Input, Refresh, SyncOptions};
 use crate::ops::{self, Stop};
 use crate::output::{emit, emit_json};
 
@@ -36,6 +36,10 @@ pub fn run(ctx: &Ctx, args: SyncArgs) -> Result<()> {
         scan: s.scan(),
         scan_concurrency: s.scan_concurrency,
         scan_retry_secs: s.scan_retry_secs,
+        refresh: Refresh {
+            after_days: s.rescan_after_days,
+            batch: s.rescan_batch,
+        },
         score: s.score(),
         progress: ctx.progress(),
         heartbeat: (!ctx.progress()).then_some(Duration::from_secs(30)),

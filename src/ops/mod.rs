@@ -2,6 +2,7 @@
 //! command files (`commands/`) only turn settings into options, call these and render the
 //! report; tests and other callers use them directly.
 
+pub mod list;
 pub mod rescore;
 pub mod scan;
 pub mod status;

@@ -33,6 +33,8 @@ use crate::store::lock::LockSession;
 use crate::store::migrations::migration_state;
 use crate::store::{self, runs, signals, state};
 
+pub use crate::store::signals::Refresh;
+
 /// Where the referrals come from.
 #[derive(Debug, Clone)]
 pub enum Input {
@@ -73,6 +75,8 @@ pub struct SyncOptions {
     pub scan: ScanConfig,
     pub scan_concurrency: usize,
     pub scan_retry_secs: u64,
+    /// Which completed scans are stale, and how many a sync refreshes.
+    pub refresh: Refresh,
     pub score: ScoreConfig,
     /// Draw progress bars on stderr.
     pub progress: bool,
@@ -169,6 +173,7 @@ pub fn run(opts: &SyncOptions) -> SyncReport {
         ingest: Ingest::new(IngestOptions {
             direction: opts.direction,
             force: opts.force,
+            collect_read: opts.rescan,
         }),
         notice: None,
         scans: ScanCounts::default(),
@@ -496,8 +501,10 @@ impl Run<'_> {
     }
 
     /// After the pages: scan the domains that need them (§6: touched ones without a completed
-    /// scan, and untouched ones whose scan is missing or failed), then score every company the
-    /// run touched or scanned (§8). Nothing of this in a dry run; no scans with `--no-scan`.
+    /// scan, with `--rescan` every domain read, untouched ones whose scan is missing or failed,
+    /// and a batch of stale ones), then score every company the run touched or scanned (§8).
+    /// Nothing of this in a dry run; no scans with `--no-scan`. No scan starts once the run
+    /// budget is nearly spent ([`scan_start_by`]); those left over are picked by a later sync.
     fn after_pages(&mut self, data: &mut PgConnection) -> Result<()> {
         let opts = self.opts;
         if opts.dry_run {
@@ -505,20 +512,50 @@ impl Run<'_> {
         }
         store::after_page_writes(data)?;
         let touched: Vec<String> = self.ingest.touched.iter().cloned().collect();
+        let read: Vec<String> = self
+            .ingest
+            .read
+            .union(&self.ingest.touched)
+            .cloned()
+            .collect();
         let mut to_score: BTreeSet<String> = self.ingest.touched.clone();
         if !opts.no_scan {
-            let plan = signals::plan(data, &touched, opts.rescan, opts.scan_retry_secs)?;
+            let plan = signals::plan(
+                data,
+                &signals::PlanRequest {
+                    touched: &touched,
+                    rescan: if opts.rescan { &read } else { &[] },
+                    retry_secs: opts.scan_retry_secs,
+                    refresh: opts.refresh,
+                },
+            )?;
             self.scans.skipped_already_scanned = plan.skipped_already_scanned as i64;
+            if plan.stale > 0 {
+                tracing::info!(
+                    stale = plan.stale,
+                    "refreshing scans older than HUNTER_PC_RESCAN_AFTER_DAYS"
+                );
+            }
             if !plan.to_scan.is_empty() {
+                let planned = plan.to_scan.len();
                 let rt = crate::ops::runtime()?;
                 let _in_runtime = rt.enter();
                 let scanner = Scanner::new(&opts.scan)?;
-                let scans = rt.block_on(scanner.scan_all(
+                let scans = rt.block_on(scanner.scan_until(
                     plan.to_scan,
                     opts.scan_concurrency,
                     opts.progress,
+                    Some(scan_start_by(self.started, opts)),
                 ));
                 signals::write(data, &scans)?;
+                if scans.len() < planned {
+                    tracing::warn!(
+                        not_started = planned - scans.len(),
+                        run_budget_secs = opts.run_budget.as_secs(),
+                        "the run budget is nearly spent: the domain scans not started are left \
+                         for a later sync"
+                    );
+                }
                 // One warning per cause, with a count and a few names; each domain at debug.
                 let mut causes: std::collections::BTreeMap<String, Vec<&str>> = Default::default();
                 for scan in &scans {
@@ -803,6 +840,19 @@ fn read_ahead(
         }
     });
     rx
+}
+
+/// Time the run keeps after its last scan starts: one scan's DNS budget (its questions run at
+/// once, each within `HUNTER_PC_DNS_TIMEOUT_MS`), plus room to store the scans and score.
+pub const SCAN_RESERVE: Duration = Duration::from_secs(5);
+
+/// The moment after which a run starts no more domain scans: the run budget less one DNS
+/// budget and [`SCAN_RESERVE`].
+fn scan_start_by(started: Instant, opts: &SyncOptions) -> Instant {
+    started
+        + opts
+            .run_budget
+            .saturating_sub(opts.scan.dns_timeout + SCAN_RESERVE)
 }
 
 /// Milliseconds since `t`, for the debug log's timeline of a run.

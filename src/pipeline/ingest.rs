@@ -35,6 +35,8 @@ pub struct IngestOptions {
     pub direction: Direction,
     /// Reprocess unchanged referrals (rewrite row and company, touch the domain).
     pub force: bool,
+    /// Keep the domain of every referral read in [`Ingest::read`] (for `--rescan`).
+    pub collect_read: bool,
 }
 
 /// The counts of cli.md's summary that the ingestion decides.
@@ -61,6 +63,9 @@ pub struct Ingest {
     pub errors: BTreeMap<String, String>,
     /// Company domains written by new, changed or forced referrals (to scan and score).
     pub touched: BTreeSet<String>,
+    /// With [`IngestOptions::collect_read`]: the domain of every referral read in the
+    /// direction asked for, whatever became of it (also unchanged, stale, repeated or failed).
+    pub read: BTreeSet<String>,
     /// SQL statements sent, for the benchmark's statements-per-page.
     pub statements: u64,
     /// The newest `(updatedDateTime, id)` of the last page read (the API cursor candidate).
@@ -301,6 +306,7 @@ impl Ingest {
             counts: Counts::default(),
             errors: BTreeMap::new(),
             touched: BTreeSet::new(),
+            read: BTreeSet::new(),
             statements: 0,
             page_newest: None,
             run_newest: None,
@@ -373,6 +379,12 @@ impl Ingest {
             if !self.opts.direction.wants(direction) {
                 self.skip(SKIP_DIRECTION);
                 continue;
+            }
+            if self.opts.collect_read
+                && let Some(d) = &c.fields.domain
+                && !self.read.contains(d)
+            {
+                self.read.insert(d.clone());
             }
             out.push(c);
         }

@@ -231,12 +231,25 @@ impl Scanner {
     }
 
     /// Scan many domains, `concurrency` at a time, in the order given; with `progress`, a
-    /// progress bar on stderr.
+    /// progress bar on stderr. One scan per domain, in order.
     pub async fn scan_all(
         &self,
         domains: Vec<String>,
         concurrency: usize,
         progress: bool,
+    ) -> Vec<DomainScan> {
+        self.scan_until(domains, concurrency, progress, None).await
+    }
+
+    /// [`Scanner::scan_all`], except that no scan starts after `start_by`: the scans that
+    /// started, in the order given. Scans start in that order, so the ones left out are the
+    /// last.
+    pub async fn scan_until(
+        &self,
+        domains: Vec<String>,
+        concurrency: usize,
+        progress: bool,
+        start_by: Option<std::time::Instant>,
     ) -> Vec<DomainScan> {
         let bar = if progress {
             let bar = indicatif::ProgressBar::with_draw_target(
@@ -252,6 +265,8 @@ impl Scanner {
         } else {
             indicatif::ProgressBar::hidden()
         };
+        // Permits are handed out in the order asked (tokio's semaphore is fair), and the tasks
+        // ask in the order spawned, so scans start in the order given.
         let permits = Arc::new(Semaphore::new(concurrency.max(1)));
         let mut tasks = JoinSet::new();
         for (i, domain) in domains.iter().enumerate() {
@@ -260,10 +275,14 @@ impl Scanner {
             let domain = domain.clone();
             tasks.spawn(async move {
                 let _permit = permits.acquire_owned().await;
-                (i, scanner.scan(&domain).await)
+                if start_by.is_some_and(|t| std::time::Instant::now() >= t) {
+                    return (i, None);
+                }
+                (i, Some(scanner.scan(&domain).await))
             });
         }
-        let mut results: Vec<Option<DomainScan>> = vec![None; domains.len()];
+        // None: not started; a task that stopped (a panic) counts as a failed scan.
+        let mut results: Vec<Option<Option<DomainScan>>> = vec![None; domains.len()];
         while let Some(joined) = tasks.join_next().await {
             if let Ok((i, scan)) = joined {
                 results[i] = Some(scan);
@@ -274,8 +293,9 @@ impl Scanner {
         results
             .into_iter()
             .zip(domains)
-            .map(|(scan, domain)| {
-                scan.unwrap_or_else(|| DomainScan::failed(&domain, "the scan task stopped"))
+            .filter_map(|(scan, domain)| match scan {
+                Some(started) => started,
+                None => Some(DomainScan::failed(&domain, "the scan task stopped")),
             })
             .collect()
     }

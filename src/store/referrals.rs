@@ -311,6 +311,23 @@ pub struct ListedRow {
     pub synced_at: DateTime<Utc>,
 }
 
+/// The joins and filters of the listing, shared by the rows and their count. Parameters: `$1`
+/// type filter given, `$2` type (NULL: none), `$3` status, `$4` segment, `$5` domain, `$6`
+/// search text, `$7` since, `$8` unlinked only, `$9` the unlinked link status. `companies`,
+/// `domain_signals` and `lead_scores` have one row per domain, so the joins add no rows.
+const LIST_FILTERS: &str = "
+WHERE ($1 = false OR ($2::text IS NULL AND r.referral_type IS NULL) OR r.referral_type = $2)
+  AND ($3::text IS NULL OR lower(r.status) = lower($3))
+  AND ($4::text IS NULL OR lower(l.segment) = lower($4))
+  AND ($5::text IS NULL OR r.domain = $5)
+  AND ($6::text IS NULL
+       OR strpos(lower(coalesce(r.company_name, '')), lower($6)) > 0
+       OR strpos(lower(coalesce(r.customer_name, '')), lower($6)) > 0
+       OR strpos(lower(coalesce(r.domain, '')), lower($6)) > 0)
+  AND ($7::timestamptz IS NULL OR r.pc_updated_at >= $7)
+  AND ($8 = false OR r.link_status = $9)
+";
+
 static LIST_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         "
@@ -321,26 +338,25 @@ FROM partner_center_referrals r
 LEFT JOIN companies c ON c.domain = r.domain
 LEFT JOIN domain_signals s ON s.domain = r.domain
 LEFT JOIN lead_scores l ON l.domain = r.domain
-WHERE ($1 = false OR ($2::text IS NULL AND r.referral_type IS NULL) OR r.referral_type = $2)
-  AND ($3::text IS NULL OR lower(r.status) = lower($3))
-  AND ($4::text IS NULL OR lower(l.segment) = lower($4))
-  AND ($5::text IS NULL OR r.domain = $5)
-  AND ($6::text IS NULL
-       OR strpos(lower(coalesce(r.company_name, '')), lower($6)) > 0
-       OR strpos(lower(coalesce(r.customer_name, '')), lower($6)) > 0
-       OR strpos(lower(coalesce(r.domain, '')), lower($6)) > 0)
-  AND ($7::timestamptz IS NULL OR r.pc_updated_at >= $7)
-  AND ($8 = false OR r.link_status = $10)
+{LIST_FILTERS}
 ORDER BY r.pc_updated_at DESC NULLS LAST, r.referral_id
-LIMIT $9
+LIMIT $10
 ",
         fields = qualified("r", FIELD_COLUMNS.iter().map(|(c, _)| *c)),
     )
 });
 
-/// The referrals the filters select, newest Partner Center update first, then by id.
-pub fn list(conn: &mut PgConnection, f: &Filters) -> Result<Vec<ListedRow>> {
-    Ok(diesel::sql_query(LIST_SQL.as_str())
+static COUNT_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT count(*) AS n FROM partner_center_referrals r \
+         LEFT JOIN lead_scores l ON l.domain = r.domain {LIST_FILTERS}"
+    )
+});
+
+/// The filters as the parameters `$1`–`$9` of [`LIST_FILTERS`].
+fn bind_filters<'a>(sql: &'a str, f: &'a Filters) -> BoxedSqlQuery<'a, Pg, SqlQuery> {
+    diesel::sql_query(sql)
+        .into_boxed::<Pg>()
         .bind::<Bool, _>(f.referral_type.is_some())
         .bind::<Nullable<Text>, _>(f.referral_type.flatten().map(Category::as_str))
         .bind::<Nullable<Text>, _>(f.status.as_deref())
@@ -349,9 +365,25 @@ pub fn list(conn: &mut PgConnection, f: &Filters) -> Result<Vec<ListedRow>> {
         .bind::<Nullable<Text>, _>(f.search.as_deref())
         .bind::<Nullable<Timestamptz>, _>(f.since)
         .bind::<Bool, _>(f.unlinked)
-        .bind::<Nullable<BigInt>, _>(f.limit)
         .bind::<Text, _>(LinkStatus::Unlinked.as_str())
+}
+
+/// The referrals the filters select, newest Partner Center update first, then by id, at most
+/// `f.limit` of them.
+pub fn list(conn: &mut PgConnection, f: &Filters) -> Result<Vec<ListedRow>> {
+    Ok(bind_filters(&LIST_SQL, f)
+        .bind::<Nullable<BigInt>, _>(f.limit)
         .load(conn)?)
+}
+
+/// How many referrals the filters select, whatever the limit.
+pub fn count(conn: &mut PgConnection, f: &Filters) -> Result<i64> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    Ok(bind_filters(&COUNT_SQL, f).get_result::<Count>(conn)?.n)
 }
 
 #[cfg(test)]

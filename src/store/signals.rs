@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Bool, Double, Int4, Nullable, Text, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Bool, Double, Int4, Nullable, Text, Timestamptz};
 use serde::Serialize;
 
 use super::array_literal;
@@ -52,13 +52,54 @@ const SIGNAL_COLUMNS: [(&str, &str, &str); 11] = [
     ("dmarc_coverage", "integer", "integer"),
 ];
 
+/// An NXDOMAIN answer is refreshed after this many days (or sooner, when completed scans are
+/// refreshed sooner): a domain that did not exist may be registered since.
+pub const NXDOMAIN_REFRESH_DAYS: u64 = 7;
+
+/// What a sync asks [`plan`] for.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanRequest<'a> {
+    /// Company domains written by this run's new, changed or forced referrals: scanned when
+    /// they have no completed scan.
+    pub touched: &'a [String],
+    /// Scanned whatever their scan (`--rescan`: the domains of every referral read).
+    pub rescan: &'a [String],
+    /// An untouched domain whose scan failed is tried again no sooner than this.
+    pub retry_secs: u64,
+    /// Which completed scans are stale, and how many of them to refresh.
+    pub refresh: Refresh,
+}
+
+/// Stale scans (pipeline.md §6): a completed scan older than `after_days` (an NXDOMAIN answer
+/// older than [`NXDOMAIN_REFRESH_DAYS`], or `after_days` if sooner), of a company domain with a
+/// referral, is refreshed by a sync, at most `batch` per sync, oldest first. A refresh that
+/// failed (the old signals kept, `scan_error` set) is tried again as a failed scan is, after
+/// the retry interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refresh {
+    pub after_days: u64,
+    pub batch: u32,
+}
+
+impl Refresh {
+    /// No stale scan refreshed.
+    pub const NONE: Refresh = Refresh {
+        after_days: 30,
+        batch: 0,
+    };
+}
+
 /// The domains a sync scans after its pages.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ScanPlan {
-    /// Touched domains first (in the order given), then the others by name.
+    /// Touched (and `--rescan`) domains first (in the order given), then the others by name,
+    /// then the stale ones, oldest scan first.
     pub to_scan: Vec<String>,
-    /// Touched domains left alone because they already have a completed scan.
+    /// Touched domains left alone because they already have a completed scan that is not
+    /// stale.
     pub skipped_already_scanned: usize,
+    /// How many of `to_scan` (the last ones) refresh a stale scan.
+    pub stale: usize,
 }
 
 #[derive(QueryableByName)]
@@ -73,15 +114,18 @@ struct Candidate {
     touched: bool,
 }
 
-/// §6's selection: the `touched` company domains without a completed scan (all of them with
-/// `rescan`), and every other company domain with a referral whose scan is missing, or
-/// `failed` and last tried at least `retry_secs` ago.
-pub fn plan(
-    conn: &mut PgConnection,
-    touched: &[String],
-    rescan: bool,
-    retry_secs: u64,
-) -> Result<ScanPlan> {
+#[derive(QueryableByName)]
+struct StaleRow {
+    #[diesel(sql_type = Text)]
+    domain: String,
+}
+
+/// §6's selection: the `touched` company domains without a completed scan, every company
+/// domain in `rescan`, every other company domain with a referral whose scan is missing, or
+/// `failed` and last tried at least `retry_secs` ago; then up to `refresh.batch` stale scans
+/// of company domains with a referral, oldest first ([`Refresh`]).
+pub fn plan(conn: &mut PgConnection, req: &PlanRequest) -> Result<ScanPlan> {
+    let asked: Vec<&String> = req.touched.iter().chain(req.rescan).collect();
     let rows: Vec<Candidate> = diesel::sql_query(
         "SELECT c.domain, s.scan_status, \
                 s.scanned_at <= now() - $2 * interval '1 second' AS due, \
@@ -92,14 +136,16 @@ pub fn plan(
                 AND EXISTS (SELECT 1 FROM partner_center_referrals r WHERE r.domain = c.domain)) \
          ORDER BY c.domain",
     )
-    .bind::<Array<Text>, _>(touched)
-    .bind::<Double, _>(retry_secs as f64)
+    .bind::<Array<Text>, _>(&asked)
+    .bind::<Double, _>(req.retry_secs as f64)
     .bind::<Text, _>(ScanStatus::Failed.as_str())
     .load(conn)?;
 
-    let mut touched_due = HashSet::new();
+    let rescan: HashSet<&str> = req.rescan.iter().map(String::as_str).collect();
+    let mut asked_due = HashSet::new();
     let mut others = Vec::new();
-    let mut skipped = 0;
+    // Touched domains with a completed scan: skipped, unless stale.
+    let mut scanned = HashSet::new();
     for row in rows {
         let status = row
             .scan_status
@@ -108,25 +154,58 @@ pub fn plan(
             .transpose()?;
         let completed = status.is_some_and(ScanStatus::is_completed);
         if row.touched {
-            if rescan || !completed {
-                touched_due.insert(row.domain);
+            if rescan.contains(row.domain.as_str()) || !completed {
+                asked_due.insert(row.domain);
             } else {
-                skipped += 1;
+                scanned.insert(row.domain);
             }
         } else if status.is_none() || row.due == Some(true) {
             others.push(row.domain);
         }
     }
-    let mut to_scan = Vec::with_capacity(touched_due.len() + others.len());
-    for domain in touched {
-        if touched_due.remove(domain) {
+    let mut to_scan = Vec::with_capacity(asked_due.len() + others.len());
+    for domain in asked {
+        if asked_due.remove(domain) {
             to_scan.push(domain.clone());
         }
     }
     to_scan.extend(others);
+
+    let stale: Vec<String> = if req.refresh.batch == 0 {
+        Vec::new()
+    } else {
+        let after = req.refresh.after_days;
+        let rows: Vec<StaleRow> = diesel::sql_query(
+            "SELECT s.domain FROM domain_signals s \
+             WHERE s.scan_status <> $1 \
+               AND s.scanned_at <= now() - CASE \
+                     WHEN s.scan_error IS NOT NULL THEN $2 * interval '1 second' \
+                     WHEN s.scan_status = $3 THEN $4 * interval '1 day' \
+                     ELSE $5 * interval '1 day' END \
+               AND EXISTS (SELECT 1 FROM partner_center_referrals r WHERE r.domain = s.domain) \
+               AND s.domain <> ALL($6) \
+             ORDER BY s.scanned_at, s.domain \
+             LIMIT $7",
+        )
+        .bind::<Text, _>(ScanStatus::Failed.as_str())
+        .bind::<Double, _>(req.retry_secs as f64)
+        .bind::<Text, _>(ScanStatus::Nxdomain.as_str())
+        .bind::<Double, _>(after.min(NXDOMAIN_REFRESH_DAYS) as f64)
+        .bind::<Double, _>(after as f64)
+        .bind::<Array<Text>, _>(&to_scan)
+        .bind::<BigInt, _>(i64::from(req.refresh.batch))
+        .load(conn)?;
+        rows.into_iter().map(|r| r.domain).collect()
+    };
+    for domain in &stale {
+        scanned.remove(domain);
+    }
+    let n_stale = stale.len();
+    to_scan.extend(stale);
     Ok(ScanPlan {
         to_scan,
-        skipped_already_scanned: skipped,
+        skipped_already_scanned: scanned.len(),
+        stale: n_stale,
     })
 }
 
