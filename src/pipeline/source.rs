@@ -71,6 +71,9 @@ pub struct InputFile {
     /// The whole file, when it is small enough to hold ([`IN_MEMORY_MAX`]): parsing from
     /// memory is several times faster than from a reader.
     bytes: Option<Vec<u8>>,
+    /// The entries of a file read into memory, cut out by the checking pass (so a small file is
+    /// parsed once); handed out by the first [`InputFile::each`].
+    held: std::sync::Mutex<Option<Vec<Entry>>>,
     /// The spooled copy of stdin, removed when this is dropped.
     _spool: Option<tempfile::TempPath>,
 }
@@ -99,6 +102,7 @@ fn open_limited(path: &Path, in_memory_max: u64) -> Result<InputFile> {
         format: Format::Empty,
         items: 0,
         bytes: None,
+        held: std::sync::Mutex::new(None),
         _spool: spool,
     };
     let size = std::fs::metadata(&input.path)
@@ -108,12 +112,24 @@ fn open_limited(path: &Path, in_memory_max: u64) -> Result<InputFile> {
         input.bytes = Some(std::fs::read(&input.path).map_err(|e| input.unreadable(e))?);
     }
     input.format = input.detect()?;
-    let mut items = 0;
-    input.read(input.format, &mut |_| {
-        items += 1;
-        true
-    })?;
-    input.items = items;
+    if input.bytes.is_some() {
+        // One parse checks the file and cuts out its entries; the bytes are then let go.
+        let mut held = Vec::new();
+        input.read(input.format, &mut |e| {
+            held.push(e);
+            true
+        })?;
+        input.items = held.len();
+        input.bytes = None;
+        input.held = std::sync::Mutex::new(Some(held));
+    } else {
+        let mut items = 0;
+        input.read(input.format, &mut |_| {
+            items += 1;
+            true
+        })?;
+        input.items = items;
+    }
     Ok(input)
 }
 
@@ -141,8 +157,18 @@ impl InputFile {
         &self.name
     }
 
-    /// Hand every entry to `f`, in order, until it returns `false`.
+    /// Hand every entry to `f`, in order, until it returns `false`. (A file held in memory
+    /// hands its entries out once.)
     pub fn each(&self, f: &mut dyn FnMut(Entry) -> bool) -> Result<()> {
+        let held = self.held.lock().ok().and_then(|mut h| h.take());
+        if let Some(entries) = held {
+            for e in entries {
+                if !f(e) {
+                    break;
+                }
+            }
+            return Ok(());
+        }
         self.read(self.format, f)
     }
 
