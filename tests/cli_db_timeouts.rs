@@ -41,13 +41,9 @@ fn write_ndjson(dir: &Path, items: &[Value]) -> PathBuf {
     p
 }
 
-#[test]
-fn a_database_that_never_answers_ends_each_command_with_69_within_the_connect_timeout() {
-    let home = tempfile::tempdir().unwrap();
-    let (addr, _stop) = silent_server();
-    let url = format!("postgres://postgres@{addr}/hunter");
-    let file = write_ndjson(home.path(), &r#gen::referrals(41, 2));
-    let commands: [Vec<String>; 3] = [
+/// The commands that need the database: a file sync, `status`, `migrate status`.
+fn database_commands(file: &Path) -> [Vec<String>; 3] {
+    [
         vec![
             "sync".into(),
             "--no-scan".into(),
@@ -56,17 +52,40 @@ fn a_database_that_never_answers_ends_each_command_with_69_within_the_connect_ti
         ],
         vec!["status".into()],
         vec!["migrate".into(), "status".into()],
-    ];
-    for args in commands {
-        let started = Instant::now();
-        let out = hunter(home.path())
-            .env("DATABASE_URL", &url)
-            .env("HUNTER_PC_DB_CONNECT_TIMEOUT_SECS", "2")
-            .args(&args)
-            .timeout(Duration::from_secs(30))
-            .output()
-            .unwrap();
-        let took = started.elapsed();
+    ]
+}
+
+/// Run `args` against `url` with one setting, and how long it took (killed after 60 s).
+fn timed(
+    home: &Path,
+    url: &str,
+    setting: (&str, &str),
+    args: &[String],
+) -> (std::process::Output, Duration) {
+    let started = Instant::now();
+    let out = hunter(home)
+        .env("DATABASE_URL", url)
+        .env(setting.0, setting.1)
+        .args(args)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    (out, started.elapsed())
+}
+
+#[test]
+fn a_database_that_never_answers_ends_each_command_with_69_within_the_connect_timeout() {
+    let home = tempfile::tempdir().unwrap();
+    let (addr, _stop) = silent_server();
+    let url = format!("postgres://postgres@{addr}/hunter");
+    let file = write_ndjson(home.path(), &r#gen::referrals(41, 2));
+    for args in database_commands(&file) {
+        let (out, took) = timed(
+            home.path(),
+            &url,
+            ("HUNTER_PC_DB_CONNECT_TIMEOUT_SECS", "2"),
+            &args,
+        );
         assert_exit(&out, 69);
         assert!(took < Duration::from_secs(4), "{args:?} took {took:?}");
         let last = last_stderr_line(&out);
@@ -234,26 +253,13 @@ fn a_database_that_stops_answering_mid_session_ends_each_command_with_69() {
     let addr = server_that_stops_after_the_handshake();
     let url = format!("postgres://postgres@{addr}/hunter");
     let file = write_ndjson(home.path(), &r#gen::referrals(43, 2));
-    let commands: [Vec<String>; 3] = [
-        vec![
-            "sync".into(),
-            "--no-scan".into(),
-            "--from-file".into(),
-            file.display().to_string(),
-        ],
-        vec!["status".into()],
-        vec!["migrate".into(), "status".into()],
-    ];
-    for args in commands {
-        let started = Instant::now();
-        let out = hunter(home.path())
-            .env("DATABASE_URL", &url)
-            .env("HUNTER_PC_DB_STATEMENT_TIMEOUT_SECS", "1")
-            .args(&args)
-            .timeout(Duration::from_secs(60))
-            .output()
-            .unwrap();
-        let took = started.elapsed();
+    for args in database_commands(&file) {
+        let (out, took) = timed(
+            home.path(),
+            &url,
+            ("HUNTER_PC_DB_STATEMENT_TIMEOUT_SECS", "1"),
+            &args,
+        );
         assert_exit(&out, 69);
         // The statement timeout, the watchdog's grace, and 2 s.
         let bound =
