@@ -35,7 +35,7 @@ fn seed_sql(n: i64) -> String {
 INSERT INTO companies (domain, canonical_name, provider)
 SELECT 'company-' || i || '.example', 'Company ' || i, NULL FROM generate_series(1, {n}) AS i;
 
-INSERT INTO domain_signals (domain, scan_status, mx_hosts, mx_root, provider, spf, spf_record,
+INSERT INTO scans (domain, scan_status, mx_hosts, mx_root, provider, spf, spf_record,
                             dkim, dkim_selectors, dmarc_policy, dmarc_coverage)
 SELECT 'company-' || i || '.example',
        CASE WHEN i % 50 = 1 THEN 'failed' WHEN i % 100 = 2 THEN 'nxdomain' ELSE 'success' END,
@@ -53,9 +53,9 @@ SELECT 'company-' || i || '.example',
 FROM generate_series(1, {n}) AS i
 WHERE i % 50 <> 3;
 
-INSERT INTO partner_center_referrals (referral_id, referral_type, type, qualification, direction,
+INSERT INTO referrals (referral_id, referral_type, type, qualification, direction,
        status, company_name, customer_name, domain, raw_domain, azure_tenant_id, link_status,
-       linked_lead_id, content_hash, raw_data, pc_updated_at)
+       company_id, content_hash, raw_data, pc_updated_at)
 SELECT 'ref-' || i,
        CASE WHEN i % 5 = 0 THEN 'co-sell' WHEN i % 5 = 1 THEN 'marketplace' ELSE NULL END,
        'Independent', 'MarketingQualified', 'Incoming', 'New', 'Company ' || i, 'Company ' || i,
@@ -73,12 +73,12 @@ ANALYZE;
 /// back): what writing every row costs at least.
 fn insert_limit_ms(conn: &mut PgConnection) -> u128 {
     conn.batch_execute(
-        "BEGIN; CREATE TEMP TABLE ls ON COMMIT DROP AS SELECT * FROM lead_scores; \
-         TRUNCATE lead_scores;",
+        "BEGIN; CREATE TEMP TABLE ls ON COMMIT DROP AS SELECT * FROM scores; \
+         TRUNCATE scores;",
     )
     .expect("prepare the insert limit");
     let t = Instant::now();
-    conn.batch_execute("INSERT INTO lead_scores SELECT * FROM ls")
+    conn.batch_execute("INSERT INTO scores SELECT * FROM ls")
         .expect("insert limit");
     let ms = t.elapsed().as_millis();
     conn.batch_execute("ROLLBACK").expect("roll back");
@@ -124,8 +124,13 @@ fn main() {
         .expect("create the benchmark database");
     let url = with_db(&server, &name);
     let result = std::panic::catch_unwind(|| {
+        // `migrate up` on an empty database: hunter-pc's schema and Hunter's five tables.
+        hunter_pc::ops::migrate::Migrate::open(&url, &hunter_pc::store::ConnectOptions::default())
+            .and_then(|mut m| m.up(None))
+            .expect("migrate");
         let mut conn = PgConnection::establish(&url).expect("connect to the benchmark database");
-        hunter_pc::store::migrations::migrate_up(&mut conn, None).expect("migrate");
+        conn.batch_execute("SET search_path = hunter_pc, public")
+            .expect("search_path");
         let t = Instant::now();
         conn.batch_execute(&seed_sql(COMPANIES)).expect("seed");
         eprintln!(
@@ -158,8 +163,8 @@ fn main() {
             );
         }
         println!(
-            "physical limit: INSERT ... SELECT of the same {} lead_scores rows into the emptied \
-             table (same indexes and foreign key): {limit_ms} ms",
+            "physical limit: INSERT ... SELECT of the same {} scores rows into the emptied \
+             table (same indexes): {limit_ms} ms",
             runs[0].1.json["scored"]
         );
     });

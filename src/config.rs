@@ -336,12 +336,14 @@ impl Direction {
             Direction::All => "all",
         }
     }
-    /// Whether a referral's `direction` (already lower-cased) is wanted.
+    /// Whether a referral of this `direction` (as received, any case) is wanted.
     pub fn wants(self, direction: &str) -> bool {
+        let incoming = direction.eq_ignore_ascii_case("incoming");
+        let outgoing = direction.eq_ignore_ascii_case("outgoing");
         match self {
-            Direction::Incoming => direction == "incoming",
-            Direction::Outgoing => direction == "outgoing",
-            Direction::All => direction == "incoming" || direction == "outgoing",
+            Direction::Incoming => incoming,
+            Direction::Outgoing => outgoing,
+            Direction::All => incoming || outgoing,
         }
     }
 }
@@ -368,9 +370,9 @@ pub struct Settings {
     pub run_budget_secs: u64,
     pub lookback_secs: u64,
     pub min_sync_interval_secs: u64,
-    /// hunter-pc's own schema (not used by the queries yet: parsed and validated).
+    /// hunter-pc's own schema.
     pub schema: String,
-    /// Hunter's schema (not used by the queries yet: parsed and validated).
+    /// Hunter's schema.
     pub hunter_schema: String,
     pub db_connect_timeout_secs: u64,
     pub db_statement_timeout_secs: u64,
@@ -914,6 +916,10 @@ impl Settings {
             connect_timeout: Duration::from_secs(self.db_connect_timeout_secs),
             statement_timeout: Duration::from_secs(self.db_statement_timeout_secs),
             lock_timeout: Duration::from_secs(self.db_lock_timeout_secs),
+            schemas: crate::store::layout::Schemas {
+                own: self.schema.clone(),
+                hunter: self.hunter_schema.clone(),
+            },
         }
     }
 

@@ -165,6 +165,19 @@ impl ScanStatus {
     }
 }
 
+/// Hunter's `domain_signals.scan_status` values as hunter-pc reads them (hunter-database.md
+/// §4): these are completed scans (`completed` is what Hunter's single-domain scan writes;
+/// `whois_failed` means its DNS part succeeded)…
+pub const HUNTER_SCAN_COMPLETED: [&str; 3] = ["success", "completed", "whois_failed"];
+/// …this one reads as NXDOMAIN, and any other value (`dns_timeout`, `pending`, …) is not a
+/// completed scan.
+pub const HUNTER_SCAN_NXDOMAIN: &str = "invalid_domain";
+/// What hunter-pc writes into `domain_signals.scan_status` after its own completed scan (also
+/// for NXDOMAIN: Hunter reads a domain without MX that way)…
+pub const HUNTER_SCAN_SUCCESS: &str = "success";
+/// …and after a transient failure, when the domain has no signals row at all.
+pub const HUNTER_SCAN_TIMEOUT: &str = "dns_timeout";
+
 names! {
     /// Lead segment (pipeline.md §8 rule 6), `lead_scores.segment`.
     pub enum Segment ("segment") {

@@ -142,7 +142,7 @@ fn a_write_blocked_by_another_sessions_lock_ends_the_run_within_the_lock_timeout
         "{run}"
     );
     // The pages before the blocked one are kept.
-    let stored = db.count("SELECT count(*) AS n FROM partner_center_referrals");
+    let stored = db.count("SELECT count(*) AS n FROM referrals");
     assert!(stored >= 100, "{stored} stored");
 }
 

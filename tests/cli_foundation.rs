@@ -9,14 +9,20 @@ use diesel::connection::SimpleConnection;
 use support::pg::{self, TestDb};
 use support::{assert_exit, hunter, last_stderr_line, stdout_json};
 
-const TABLES: [&str; 7] = [
-    "companies",
-    "raw_leads",
-    "partner_center_referrals",
-    "domain_signals",
-    "lead_scores",
-    "sync_runs",
-    "sync_state",
+/// What `migrate up` creates on an empty database: hunter-pc's tables in its schema, and
+/// Hunter's five in Hunter's (sorted).
+const TABLES: [&str; 11] = [
+    "hunter_pc.hunter_tables",
+    "hunter_pc.referrals",
+    "hunter_pc.scans",
+    "hunter_pc.scores",
+    "hunter_pc.sync_runs",
+    "hunter_pc.sync_state",
+    "public.companies",
+    "public.domain_signals",
+    "public.lead_scores",
+    "public.partner_center_referrals",
+    "public.raw_leads",
 ];
 
 fn tables(db: &TestDb) -> Vec<String> {
@@ -26,7 +32,8 @@ fn tables(db: &TestDb) -> Vec<String> {
         tablename: String,
     }
     diesel::sql_query(
-        "SELECT tablename::text AS tablename FROM pg_tables WHERE schemaname = 'public' \
+        "SELECT schemaname || '.' || tablename AS tablename FROM pg_tables \
+         WHERE schemaname IN ('public', 'hunter_pc') \
          AND tablename <> '__diesel_schema_migrations' ORDER BY 1",
     )
     .load::<T>(&mut db.conn())
@@ -98,10 +105,10 @@ fn migrate_up_down_up_gives_the_same_schema_even_with_rows() {
         .batch_execute(
             "INSERT INTO companies (domain, canonical_name) VALUES ('acme.io', 'Acme');
          INSERT INTO raw_leads (source, domain, payload) VALUES ('partnercenter', 'acme.io', '{}');
-         INSERT INTO partner_center_referrals (referral_id, content_hash, raw_data, linked_lead_id)
+         INSERT INTO referrals (referral_id, content_hash, raw_data, company_id)
            SELECT 'r1', 'h', '{}', id FROM companies;
-         INSERT INTO domain_signals (domain, scan_status) VALUES ('acme.io', 'success');
-         INSERT INTO lead_scores (domain, readiness_score, segment, reason, technical_heat,
+         INSERT INTO scans (domain, scan_status) VALUES ('acme.io', 'success');
+         INSERT INTO scores (domain, readiness_score, segment, reason, technical_heat,
            commercial_segment, commercial_heat, priority_category, priority_label, priority_score)
            VALUES ('acme.io', 1, 'Skip', 'r', 'Cold', 'NO_GO', 'LOW', 'P6', 'x', 7);
          INSERT INTO sync_runs (status, source, direction) VALUES ('ok', 'file', 'incoming');
@@ -169,7 +176,17 @@ fn down_to_leaves_that_version_and_up_to_stops_there_and_redo_works() {
     let st = status_json(&db, home.path());
     assert_eq!(st["applied"], serde_json::json!([known[0]]));
     assert_eq!(st["pending"], serde_json::json!(known[1..]));
-    assert_eq!(tables(&db), vec!["companies".to_string()]);
+    assert_eq!(
+        tables(&db),
+        [
+            "hunter_pc.hunter_tables",
+            "public.companies",
+            "public.domain_signals",
+            "public.lead_scores",
+            "public.partner_center_referrals",
+            "public.raw_leads"
+        ]
+    );
 
     assert!(migrate(&db, home.path(), &["up"]).status.success());
     let before = schema_dump(&db);
@@ -262,9 +279,17 @@ fn status_exit_codes_follow_the_contract() {
         .unwrap();
     assert_exit(&out, 0);
     let j = stdout_json(&out);
-    for t in TABLES {
+    // Counts by unqualified name, both schemas (the record of created tables is not one).
+    let counted: Vec<&str> = TABLES
+        .iter()
+        .map(|t| t.split_once('.').unwrap().1)
+        .filter(|t| *t != "hunter_tables")
+        .collect();
+    assert_eq!(j["counts"].as_object().unwrap().len(), counted.len(), "{j}");
+    for t in counted {
         assert_eq!(j["counts"][t], 0, "{t}");
     }
+    assert_eq!(j["database"]["shape"], "created");
     assert_eq!(j["enabled"], false);
     assert!(j["last_run"].is_null());
     assert!(!String::from_utf8_lossy(&out.stdout).contains("s3cret"));
@@ -280,7 +305,7 @@ fn status_exit_codes_follow_the_contract() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("partner_center_referrals"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("referrals"));
 }
 
 #[test]
@@ -456,8 +481,9 @@ fn the_harness_runs_on_a_throwaway_cluster() {
         "must not use the default port: {url}"
     );
     let mut conn = <diesel::PgConnection as diesel::Connection>::establish(&url).unwrap();
-    hunter_pc::store::migrations::migrate_up(&mut conn, None).unwrap();
-    let st = hunter_pc::store::migrations::migration_state(&mut conn).unwrap();
+    let schemas = hunter_pc::store::Schemas::default();
+    hunter_pc::store::migrations::migrate_up(&mut conn, &schemas, None).unwrap();
+    let st = hunter_pc::store::migrations::migration_state(&mut conn, &schemas).unwrap();
     assert!(st.pending.is_empty());
     drop(conn);
     pg::stop_throwaway(&cluster);

@@ -132,7 +132,7 @@ fn every_sync_writes_its_metrics_atomically_and_readably() {
     holder
         .batch_execute(&format!(
             "SELECT pg_advisory_lock({})",
-            hunter_pc::store::lock::SYNC_LOCK_KEY
+            hunter_pc::store::lock::lock_key("hunter_pc")
         ))
         .unwrap();
     let out = sync(&db, home.path(), &file, &metrics);

@@ -37,7 +37,7 @@ fn last_run(db: &TestDb) -> String {
 /// exactly the incoming referrals of the first k pages, for some k.
 fn whole_pages(db: &TestDb, referrals: &[Value]) -> usize {
     let stored: std::collections::BTreeSet<String> = db
-        .text("SELECT string_agg(referral_id, ',') AS t FROM partner_center_referrals")
+        .text("SELECT string_agg(referral_id, ',') AS t FROM referrals")
         .unwrap_or_default()
         .split(',')
         .filter(|s| !s.is_empty())
@@ -122,7 +122,7 @@ fn losing_the_page_connection_mid_import_ends_the_run_failed_69_and_keeps_commit
                IF NEW.referral_id = '{held}' THEN PERFORM pg_sleep(120); END IF;
                RETURN NEW;
              END $$ LANGUAGE plpgsql;
-             CREATE TRIGGER hold BEFORE INSERT ON partner_center_referrals
+             CREATE TRIGGER hold BEFORE INSERT ON referrals
                FOR EACH ROW EXECUTE FUNCTION hold();"
         ))
         .unwrap();
@@ -157,7 +157,7 @@ fn losing_the_page_connection_mid_import_ends_the_run_failed_69_and_keeps_commit
     assert!((1..=2).contains(&pages), "{pages} pages stored");
     assert_eq!(
         db.count(&format!(
-            "SELECT count(*) AS n FROM partner_center_referrals WHERE referral_id = '{held}'"
+            "SELECT count(*) AS n FROM referrals WHERE referral_id = '{held}'"
         )),
         0
     );
@@ -171,7 +171,7 @@ fn sigterm_during_a_large_import_ends_interrupted_75_and_the_next_run_completes_
     let file = write_ndjson(home.path(), &referrals);
     let mut child = spawn_import(&db, home.path(), &file);
     eventually("the first committed page", || {
-        db.count("SELECT count(*) AS n FROM partner_center_referrals") > 0
+        db.count("SELECT count(*) AS n FROM referrals") > 0
     });
     let pid = child.id() as libc::pid_t;
     assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
@@ -256,7 +256,7 @@ fn every_exit_of_a_file_sync_is_recorded_with_its_code_and_error() {
                IF NEW.referral_id = 'bad' THEN RAISE EXCEPTION 'refused by test trigger'; END IF;
                RETURN NEW;
              END $$ LANGUAGE plpgsql;
-             CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON partner_center_referrals
+             CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON referrals
                FOR EACH ROW EXECUTE FUNCTION refuse();",
         )
         .unwrap();
@@ -271,7 +271,7 @@ fn every_exit_of_a_file_sync_is_recorded_with_its_code_and_error() {
 
     // Another sync holds the lock: `locked`, 75.
     let mut holder = db.conn();
-    let key = hunter_pc::store::lock::SYNC_LOCK_KEY;
+    let key = hunter_pc::store::lock::lock_key("hunter_pc");
     holder
         .batch_execute(&format!("SELECT pg_advisory_lock({key})"))
         .unwrap();

@@ -46,7 +46,7 @@ fn a_paged_sync_then_incremental_syncs_read_only_what_changed() {
         "{s}"
     );
     assert_eq!(
-        w.count("SELECT count(*) AS n FROM partner_center_referrals"),
+        w.count("SELECT count(*) AS n FROM referrals"),
         want.len() as i64
     );
     let first = w.pc.requests();
@@ -118,7 +118,7 @@ fn a_paged_sync_then_incremental_syncs_read_only_what_changed() {
     assert_eq!(w.count("SELECT count(*) AS n FROM raw_leads"), leads + 1);
     assert_eq!(
         w.text(&format!(
-            "SELECT status AS t FROM partner_center_referrals WHERE referral_id = '{id}'"
+            "SELECT status AS t FROM referrals WHERE referral_id = '{id}'"
         ))
         .as_deref(),
         Some("Active")
@@ -276,7 +276,7 @@ fn a_next_link_elsewhere_stops_with_69_and_keeps_the_pages_before() {
         );
         // Pages 1 and 2 (whose body was fine) are committed.
         assert_eq!(s["pages"], 2, "{s}");
-        let stored = w.count("SELECT count(*) AS n FROM partner_center_referrals");
+        let stored = w.count("SELECT count(*) AS n FROM referrals");
         assert_eq!(stored, s["new"].as_i64().unwrap());
         assert!(stored > 0);
         assert!(

@@ -58,7 +58,7 @@ fn summary(out: &Output) -> Value {
 }
 
 fn stored(w: &World) -> i64 {
-    w.count("SELECT count(*) AS n FROM partner_center_referrals")
+    w.count("SELECT count(*) AS n FROM referrals")
 }
 
 /// How many requests asked for page `k` of a read, and the statuses they got.

@@ -171,28 +171,26 @@ fn counting_follows_the_rules_and_fetched_is_their_sum() {
     fetched_is_the_sum(&s);
 
     // The stored rows say the same.
+    assert_eq!(db.count("SELECT count(*) AS n FROM referrals"), 6);
     assert_eq!(
-        db.count("SELECT count(*) AS n FROM partner_center_referrals"),
-        6
-    );
-    assert_eq!(
-        db.text("SELECT status AS t FROM partner_center_referrals WHERE referral_id = 'n'")
+        db.text("SELECT status AS t FROM referrals WHERE referral_id = 'n'")
             .as_deref(),
         Some("Active")
     );
-    assert_eq!(db.text("SELECT to_char(pc_updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS t FROM partner_center_referrals WHERE referral_id = 's'").as_deref(), Some("2026-11-05"));
+    assert_eq!(db.text("SELECT to_char(pc_updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS t FROM referrals WHERE referral_id = 's'").as_deref(), Some("2026-11-05"));
     assert_eq!(
-        db.text("SELECT link_status AS t FROM partner_center_referrals WHERE referral_id = 'u'")
+        db.text("SELECT link_status AS t FROM referrals WHERE referral_id = 'u'")
             .as_deref(),
         Some("unlinked")
     );
     assert_eq!(
-        db.count("SELECT count(*) AS n FROM partner_center_referrals WHERE referral_id = 'u' AND linked_lead_id IS NULL"
+        db.count(
+            "SELECT count(*) AS n FROM referrals WHERE referral_id = 'u' AND company_id IS NULL"
         ),
         1
     );
     assert_eq!(
-        db.count("SELECT count(*) AS n FROM partner_center_referrals r JOIN companies c ON c.id = r.linked_lead_id WHERE r.referral_id = 'g' AND c.domain = 'gamma.com.tr' AND r.link_status = 'auto_linked'"
+        db.count("SELECT count(*) AS n FROM referrals r JOIN companies c ON c.id = r.company_id WHERE r.referral_id = 'g' AND c.domain = 'gamma.com.tr' AND r.link_status = 'auto_linked'"
         ),
         1
     );
@@ -257,7 +255,7 @@ fn a_second_import_writes_nothing_and_a_change_adds_one_raw_lead() {
         (Some(250), Some(3))
     );
     assert_eq!(
-        db.text("SELECT to_char(pc_updated_at AT TIME ZONE 'UTC', 'HH24:MI:SS.US') AS t FROM partner_center_referrals LIMIT 1").as_deref(),
+        db.text("SELECT to_char(pc_updated_at AT TIME ZONE 'UTC', 'HH24:MI:SS.US') AS t FROM referrals LIMIT 1").as_deref(),
         Some("10:00:00.123456"),
         "fractions beyond microseconds are truncated"
     );
@@ -293,8 +291,7 @@ fn a_second_import_writes_nothing_and_a_change_adds_one_raw_lead() {
     changed["substatus"] = json!("Accepted");
     let f2 = write_ndjson(home.path(), "changed.ndjson", &[changed]);
     let leads = db.count("SELECT count(*) AS n FROM raw_leads");
-    let synced_b = db
-        .text("SELECT synced_at::text AS t FROM partner_center_referrals WHERE referral_id = 'r7'");
+    let synced_b = db.text("SELECT synced_at::text AS t FROM referrals WHERE referral_id = 'r7'");
     let s = summary(&import(&db, home.path(), &f2, &[]));
     assert_eq!(
         (s["updated"].as_i64(), s["raw_leads_inserted"].as_i64()),
@@ -302,14 +299,12 @@ fn a_second_import_writes_nothing_and_a_change_adds_one_raw_lead() {
     );
     assert_eq!(db.count("SELECT count(*) AS n FROM raw_leads"), leads + 1);
     assert_eq!(
-        db.text("SELECT substatus AS t FROM partner_center_referrals WHERE referral_id = 'r7'")
+        db.text("SELECT substatus AS t FROM referrals WHERE referral_id = 'r7'")
             .as_deref(),
         Some("Accepted")
     );
     assert_ne!(
-        db.text(
-            "SELECT synced_at::text AS t FROM partner_center_referrals WHERE referral_id = 'r7'"
-        ),
+        db.text("SELECT synced_at::text AS t FROM referrals WHERE referral_id = 'r7'"),
         synced_b
     );
 
@@ -325,23 +320,21 @@ fn a_second_import_writes_nothing_and_a_change_adds_one_raw_lead() {
     // is kept, and rows whose derivation is the same are not written at all.
     db.conn()
         .batch_execute(
-            "UPDATE partner_center_referrals SET referral_type = NULL, customer_country = 'XX' \
+            "UPDATE referrals SET referral_type = NULL, customer_country = 'XX' \
              WHERE referral_id = 'r1'",
         )
         .unwrap();
     let xmin = |id: &str| {
         db.text(&format!(
-                "SELECT xmin::text || '/' || xmax::text AS t FROM partner_center_referrals WHERE referral_id = '{id}'"
-            ),
-        )
+            "SELECT xmin::text || '/' || xmax::text AS t FROM referrals WHERE referral_id = '{id}'"
+        ))
     };
     let company_xmin = || {
         db.text("SELECT xmin::text || '/' || xmax::text AS t FROM companies WHERE domain = 'company2.com'",
         )
     };
     let (r2_before, c2_before) = (xmin("r2"), company_xmin());
-    let synced = db
-        .text("SELECT synced_at::text AS t FROM partner_center_referrals WHERE referral_id = 'r1'");
+    let synced = db.text("SELECT synced_at::text AS t FROM referrals WHERE referral_id = 'r1'");
     let s = summary(&import(&db, home.path(), &file, &["--force"]));
     assert_eq!(s["forced"], true);
     assert_eq!(s["raw_leads_inserted"], 0);
@@ -349,13 +342,11 @@ fn a_second_import_writes_nothing_and_a_change_adds_one_raw_lead() {
     assert_eq!(s["skipped"]["stale"], 1, "{s}"); // r7's old copy
     assert_eq!(db.count("SELECT count(*) AS n FROM raw_leads"), leads + 1);
     assert_eq!(
-        db.text(
-            "SELECT synced_at::text AS t FROM partner_center_referrals WHERE referral_id = 'r1'"
-        ),
+        db.text("SELECT synced_at::text AS t FROM referrals WHERE referral_id = 'r1'"),
         synced
     );
     assert_eq!(
-        db.text("SELECT referral_type || ' ' || customer_country AS t FROM partner_center_referrals WHERE referral_id = 'r1'").as_deref(),
+        db.text("SELECT referral_type || ' ' || customer_country AS t FROM referrals WHERE referral_id = 'r1'").as_deref(),
         Some("co-sell TR"),
         "--force re-derives and rewrites what differs"
     );
@@ -446,9 +437,9 @@ fn a_dry_run_keeps_nothing_but_its_run_row() {
     for t in [
         "companies",
         "raw_leads",
-        "partner_center_referrals",
-        "domain_signals",
-        "lead_scores",
+        "referrals",
+        "scans",
+        "scores",
         "sync_state",
     ] {
         assert_eq!(
@@ -514,10 +505,7 @@ fn two_imports_at_once_one_waits_for_nothing_and_exits_75() {
         String::from_utf8_lossy(&a.stderr),
         String::from_utf8_lossy(&b.stderr)
     );
-    assert_eq!(
-        db.count("SELECT count(*) AS n FROM partner_center_referrals"),
-        3000
-    );
+    assert_eq!(db.count("SELECT count(*) AS n FROM referrals"), 3000);
     assert_eq!(db.count("SELECT count(*) AS n FROM raw_leads"), 3000);
     assert_eq!(db.count("SELECT count(*) AS n FROM companies"), 3000);
     assert_eq!(
@@ -533,7 +521,7 @@ fn refuse_referral_bad(db: &TestDb) {
             "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN
                IF NEW.referral_id = 'bad' THEN RAISE EXCEPTION 'refused by test trigger'; END IF;
                RETURN NEW; END $$ LANGUAGE plpgsql;
-             CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON partner_center_referrals
+             CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON referrals
                FOR EACH ROW EXECUTE FUNCTION refuse();",
         )
         .unwrap();
@@ -562,10 +550,7 @@ fn a_referral_that_fails_to_write_is_isolated() {
     );
     fetched_is_the_sum(&s);
     assert!(last_stderr_line(&out).starts_with("error: 1 referral(s) failed"));
-    assert_eq!(
-        db.count("SELECT count(*) AS n FROM partner_center_referrals"),
-        3
-    );
+    assert_eq!(db.count("SELECT count(*) AS n FROM referrals"), 3);
     assert_eq!(db.count("SELECT count(*) AS n FROM raw_leads"), 3);
     assert_eq!(
         db.count("SELECT count(*) AS n FROM companies WHERE domain = 'bad.com'"),
@@ -596,10 +581,7 @@ fn hostile_files_get_their_stated_outcome() {
     assert_eq!(out.status.code(), Some(65));
     let line = last_stderr_line(&out);
     assert!(line.contains("line 3 column"), "{line}");
-    assert_eq!(
-        db.count("SELECT count(*) AS n FROM partner_center_referrals"),
-        0
-    );
+    assert_eq!(db.count("SELECT count(*) AS n FROM referrals"), 0);
 
     let empty = home.path().join("empty.ndjson");
     std::fs::write(&empty, "\n\n   \n").unwrap();
@@ -655,18 +637,16 @@ fn hostile_files_get_their_stated_outcome() {
     // bad JSON, no id, numeric id, deep nesting, invalid UTF-8, NUL in the id → invalid
     assert_eq!(s["skipped"]["invalid"], 6, "{s}");
     assert_eq!(
-        db.count(
-            "SELECT count(*) AS n FROM partner_center_referrals WHERE referral_id IN ('g1', 'g2')"
-        ),
+        db.count("SELECT count(*) AS n FROM referrals WHERE referral_id IN ('g1', 'g2')"),
         2
     );
     assert_eq!(
-        db.count("SELECT count(*) AS n FROM partner_center_referrals WHERE referral_id = 'wrong' AND deal_value IS NULL AND pc_updated_at IS NULL"
+        db.count("SELECT count(*) AS n FROM referrals WHERE referral_id = 'wrong' AND deal_value IS NULL AND pc_updated_at IS NULL"
         ),
         1
     );
     assert_eq!(
-        db.count("SELECT count(*) AS n FROM partner_center_referrals WHERE referral_id = 'huge'"),
+        db.count("SELECT count(*) AS n FROM referrals WHERE referral_id = 'huge'"),
         1
     );
     // Postgres cannot store the NUL character (text or jsonb): it is stored as U+FFFD, with
@@ -678,7 +658,7 @@ fn hostile_files_get_their_stated_outcome() {
     );
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
-        db.text("SELECT customer_name AS t FROM partner_center_referrals WHERE referral_id = 'ctl\u{1b}'")
+        db.text("SELECT customer_name AS t FROM referrals WHERE referral_id = 'ctl\u{1b}'")
             .as_deref(),
         Some("A\u{FFFD}B")
     );
@@ -751,7 +731,7 @@ fn pages_written_two_at_a_time_end_as_one_page_does() {
                 "SELECT string_agg(r, E'\\n' ORDER BY r) AS t FROM ( \
                    SELECT 'referral ' || p.referral_id || ' ' || p.pc_updated_at || ' ' || \
                           coalesce(c.domain, '-') || ' ' || p.link_status || ' ' || p.content_hash AS r \
-                     FROM partner_center_referrals p LEFT JOIN companies c ON c.id = p.linked_lead_id \
+                     FROM referrals p LEFT JOIN companies c ON c.id = p.company_id \
                    UNION ALL SELECT 'company ' || domain || ' ' || canonical_name FROM companies \
                    UNION ALL SELECT 'lead ' || domain || ' ' || (payload->>'id') || ' ' || \
                           (payload->>'updatedDateTime') FROM raw_leads) x",
@@ -829,8 +809,8 @@ fn pages_sharing_a_referral_are_not_written_at_the_same_time() {
     assert_exit(&out, 0);
     assert_eq!(
         db.text(
-            "SELECT c.domain AS t FROM partner_center_referrals p \
-               JOIN companies c ON c.id = p.linked_lead_id WHERE p.referral_id = 'shared'"
+            "SELECT c.domain AS t FROM referrals p \
+               JOIN companies c ON c.id = p.company_id WHERE p.referral_id = 'shared'"
         )
         .as_deref(),
         Some("b.com")
@@ -860,8 +840,10 @@ fn nul_characters_are_stored_as_replacement_characters() {
         "{s}"
     );
     assert_eq!(
-        db.text("SELECT concat_ws('|', customer_name, domain, raw_data->>'notes') AS t FROM partner_center_referrals")
-            .as_deref(),
+        db.text(
+            "SELECT concat_ws('|', customer_name, domain, raw_data->>'notes') AS t FROM referrals"
+        )
+        .as_deref(),
         Some("Acme\u{FFFD}Holding|acme-nul.com.tr|call\u{FFFD}back")
     );
     assert_eq!(
@@ -920,7 +902,7 @@ fn files_without_referrals_or_broken_at_the_end_store_nothing() {
     let out = import(&db, home.path(), &broken, &[]);
     assert_exit(&out, 65);
     assert_eq!(
-        db.count("SELECT count(*) AS n FROM partner_center_referrals")
+        db.count("SELECT count(*) AS n FROM referrals")
             + db.count("SELECT count(*) AS n FROM raw_leads")
             + db.count("SELECT count(*) AS n FROM companies"),
         0

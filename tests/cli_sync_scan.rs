@@ -118,12 +118,12 @@ impl Env {
     fn score(&self, domain: &str) -> Option<String> {
         self.text(&format!(
             "SELECT readiness_score || ' ' || segment || ' ' || priority_category || ' ' || priority_score AS t \
-             FROM lead_scores WHERE domain = '{domain}'"
+             FROM scores WHERE domain = '{domain}'"
         ))
     }
     fn signal(&self, domain: &str, col: &str) -> Option<String> {
         self.text(&format!(
-            "SELECT {col}::text AS t FROM domain_signals WHERE domain = '{domain}'"
+            "SELECT {col}::text AS t FROM scans WHERE domain = '{domain}'"
         ))
     }
 }
@@ -364,9 +364,12 @@ fn a_run_killed_before_its_scans_is_healed_by_the_next_sync() {
     assert_eq!(s["scans_ok"], 2);
     env.db
         .conn()
-        .batch_execute("DELETE FROM lead_scores; DELETE FROM domain_signals;")
+        .batch_execute(
+            "DELETE FROM scores; DELETE FROM scans; \
+             DELETE FROM public.lead_scores; DELETE FROM public.domain_signals;",
+        )
         .unwrap();
-    assert_eq!(env.count("SELECT count(*) AS n FROM domain_signals"), 0);
+    assert_eq!(env.count("SELECT count(*) AS n FROM scans"), 0);
     // A sync with nothing new scans the untouched company domains that have no scan.
     let empty = write(env.home.path(), "empty.json", &[]);
     let s = env.import(&empty, &[]);
@@ -510,7 +513,7 @@ fn age_scan(env: &Env, domain: &str, age: &str) {
     env.db
         .conn()
         .batch_execute(&format!(
-            "UPDATE domain_signals SET scanned_at = now() - interval '{age}' \
+            "UPDATE scans SET scanned_at = now() - interval '{age}' \
              WHERE domain = '{domain}'"
         ))
         .unwrap();
@@ -619,10 +622,10 @@ fn stale_scans_are_refreshed_a_batch_per_sync_oldest_first_within_the_budget() {
             "INSERT INTO companies (domain, canonical_name)
                SELECT format('stale-%s.com', lpad(i::text, 3, '0')), 'Stale'
                FROM generate_series(0, 499) i;
-             INSERT INTO partner_center_referrals (referral_id, domain, content_hash, raw_data)
+             INSERT INTO referrals (referral_id, domain, content_hash, raw_data)
                SELECT format('s%s', i), format('stale-%s.com', lpad(i::text, 3, '0')), 'h', '{}'
                FROM generate_series(0, 499) i;
-             INSERT INTO domain_signals (domain, scan_status, mx_hosts, provider, scanned_at)
+             INSERT INTO scans (domain, scan_status, mx_hosts, provider, scanned_at)
                SELECT format('stale-%s.com', lpad(i::text, 3, '0')), 'success',
                       '{mx.yandex.net}', 'Yandex',
                       now() - interval '31 days' - i * interval '1 minute'
@@ -632,7 +635,7 @@ fn stale_scans_are_refreshed_a_batch_per_sync_oldest_first_within_the_budget() {
     let empty = write(env.home.path(), "empty.json", &[]);
     let refreshed = || {
         env.count(
-            "SELECT count(*) AS n FROM domain_signals \
+            "SELECT count(*) AS n FROM scans \
              WHERE scanned_at > now() - interval '1 hour'",
         )
     };
@@ -670,7 +673,7 @@ fn stale_scans_are_refreshed_a_batch_per_sync_oldest_first_within_the_budget() {
     assert_eq!(refreshed(), 200);
     assert_eq!(
         env.count(
-            "SELECT count(*) AS n FROM domain_signals \
+            "SELECT count(*) AS n FROM scans \
              WHERE scanned_at > now() - interval '1 hour' AND domain >= 'stale-300.com'"
         ),
         200,

@@ -206,7 +206,9 @@ fn every_example_referral_extracts_as_intended() {
             want.tenant,
         );
         check("domain", got.domain.as_deref(), want.domain);
-        check("direction", got.direction.as_deref(), Some(want.direction));
+        // Kept as received (`Incoming`); compared without case.
+        let direction = got.direction.as_deref().map(str::to_lowercase);
+        check("direction", direction.as_deref(), Some(want.direction));
         if want.raw_domain.is_some() {
             check("raw_domain", got.raw_domain.as_deref(), want.raw_domain);
         }
@@ -307,7 +309,11 @@ fn linked_domains(referrals: &[Value]) -> BTreeSet<String> {
     referrals
         .iter()
         .map(extract)
-        .filter(|e| e.direction.as_deref().is_none_or(|d| d == "incoming"))
+        .filter(|e| {
+            e.direction
+                .as_deref()
+                .is_none_or(|d| d.eq_ignore_ascii_case("incoming"))
+        })
         .filter_map(|e| e.domain)
         .collect()
 }
@@ -339,7 +345,7 @@ fn every_linked_example_domain_has_an_intended_outcome_and_zone_data() {
     );
 }
 
-/// The signals the scorer reads, from a scan (as `domain_signals` would hold them).
+/// The signals the scorer reads, from a scan (as `scans` would hold them).
 fn outcome_of(scan: &DomainScan) -> ScanOutcome {
     match scan.status {
         ScanStatus::Failed => ScanOutcome::Failed,

@@ -42,7 +42,7 @@ fn documented_list_example_maps_as_expected() {
         e.referral_id.as_deref(),
         Some("c5fbb3b6-be74-4795-9fb5-4324c73fed37")
     );
-    assert_eq!(e.direction.as_deref(), Some("incoming"));
+    assert_eq!(e.direction.as_deref(), Some("Incoming"));
     // qualification Direct, type Independent, no label: §3 row 9
     assert_eq!(e.referral_type, Some(SOLUTION_PROVIDER));
     assert_eq!(e.type_.as_deref(), Some("Independent"));
@@ -162,11 +162,11 @@ fn identity_is_a_non_empty_string_id() {
 }
 
 #[test]
-fn direction_is_lower_case_and_missing_stays_missing() {
+fn direction_is_kept_as_received_and_missing_stays_missing() {
     let d = |v: Value| extract(&json!({"direction": v})).direction;
-    assert_eq!(d(json!("Incoming")), Some("incoming".to_owned()));
-    assert_eq!(d(json!("OUTGOING ")), Some("outgoing".to_owned()));
-    assert_eq!(d(json!("Sideways")), Some("sideways".to_owned()));
+    assert_eq!(d(json!("Incoming")), Some("Incoming".to_owned()));
+    assert_eq!(d(json!("OUTGOING ")), Some("OUTGOING".to_owned()));
+    assert_eq!(d(json!("Sideways")), Some("Sideways".to_owned()));
     assert_eq!(d(json!(null)), None);
     assert_eq!(d(json!("")), None);
     assert_eq!(extract(&json!({})).direction, None);

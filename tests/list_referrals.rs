@@ -11,10 +11,10 @@ const SEED: &str = "
 INSERT INTO companies (domain, canonical_name, provider) VALUES
  ('contoso.com.tr', 'Contoso', 'M365'), ('xn--rnek-4qa.com.tr', 'Örnek', 'Local'),
  ('fabrikam.test', 'Fabrikam', NULL);
-INSERT INTO domain_signals (domain, scan_status, mx_hosts, provider, spf, dkim, dmarc_policy) VALUES
+INSERT INTO scans (domain, scan_status, mx_hosts, provider, spf, dkim, dmarc_policy) VALUES
  ('xn--rnek-4qa.com.tr', 'success', '{mx.natrohost.com}', 'Local', true, true, 'reject'),
  ('fabrikam.test', 'success', '{aspmx.l.google.com}', 'Google', true, false, NULL);
-INSERT INTO lead_scores (domain, readiness_score, segment, reason, technical_heat,
+INSERT INTO scores (domain, readiness_score, segment, reason, technical_heat,
   commercial_segment, commercial_heat, priority_category, priority_label, priority_score) VALUES
  ('contoso.com.tr', 55, 'Existing', 'M365 existing customer (Azure Tenant ID)', 'Hot',
   'WEAK_PARTNER', 'HIGH', 'P3', 'Existing Microsoft but Weak Partner', 4),
@@ -22,9 +22,9 @@ INSERT INTO lead_scores (domain, readiness_score, segment, reason, technical_hea
   'Cold', 'GREENFIELD', 'HIGH', 'P1', 'High Potential Greenfield', 5),
  ('fabrikam.test', 45, 'Cold', 'Google 50, SPF +10, no DKIM -15 = 45', 'Cold', 'LOW_INTENT',
   'LOW', 'P5', 'Low Intent / Long Nurturing', 5);
-INSERT INTO partner_center_referrals (referral_id, referral_type, type, qualification, direction,
+INSERT INTO referrals (referral_id, referral_type, type, qualification, direction,
   status, substatus, company_name, customer_name, customer_country, domain, raw_domain,
-  azure_tenant_id, deal_value, currency, link_status, linked_lead_id, pc_updated_at, synced_at,
+  azure_tenant_id, deal_value, currency, link_status, company_id, pc_updated_at, synced_at,
   content_hash, raw_data) VALUES
  ('ref-a', 'co-sell', 'Shared', 'SalesQualified', 'Incoming', 'Active', 'Accepted',
   'Contoso Ltd', 'Contoso Ltd', 'TR', 'contoso.com.tr', 'WWW.Contoso.com.tr',
@@ -264,7 +264,7 @@ fn the_table_fits_100_columns_one_line_per_row() {
     let (db, home) = seeded();
     db.conn()
         .batch_execute(
-            "UPDATE partner_center_referrals SET company_name = E'Broken\\nName Ltd'
+            "UPDATE referrals SET company_name = E'Broken\\nName Ltd'
              WHERE referral_id = 'ref-c'",
         )
         .unwrap();
@@ -290,7 +290,7 @@ fn the_table_fits_100_columns_one_line_per_row() {
     let many: String = (0..120)
         .map(|i| {
             format!(
-                "INSERT INTO partner_center_referrals (referral_id, content_hash, raw_data) \
+                "INSERT INTO referrals (referral_id, content_hash, raw_data) \
                  VALUES ('bulk-{i:03}', 'h', '{{}}');"
             )
         })
@@ -321,12 +321,12 @@ const GUID_2: &str = "7c1d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f";
 const SEED_GUIDS: &str = "
 INSERT INTO companies (domain, canonical_name, provider) VALUES
  ('xn--boaziienerji-odb49e.com.tr', 'Boğaziçi Enerji', 'Google');
-INSERT INTO lead_scores (domain, readiness_score, segment, reason, technical_heat,
+INSERT INTO scores (domain, readiness_score, segment, reason, technical_heat,
   commercial_segment, commercial_heat, priority_category, priority_label, priority_score) VALUES
  ('xn--boaziienerji-odb49e.com.tr', 90, 'Migration', 'Google 50, SPF +10, DKIM +10, DMARC reject +20 = 90',
   'Warm', 'COMPETITIVE', 'HIGH', 'P2', 'Competitive Takeover', 1);
-INSERT INTO partner_center_referrals (referral_id, referral_type, type, direction, status,
-  company_name, customer_name, domain, link_status, linked_lead_id, pc_updated_at, synced_at,
+INSERT INTO referrals (referral_id, referral_type, type, direction, status,
+  company_name, customer_name, domain, link_status, company_id, pc_updated_at, synced_at,
   content_hash, raw_data) VALUES
  ('2dfafcb5-8e0b-4c4a-9d5e-3f0c2b7a1e11', 'solution-provider', 'Independent', 'Incoming', 'Active',
   'Boğaziçi Enerji Sanayi ve Ticaret Anonim Şirketi', 'Boğaziçi Enerji San. Tic. A.Ş.',

@@ -33,7 +33,11 @@ fn linked_example_domains() -> BTreeSet<String> {
         .expect("a value array")
         .iter()
         .map(extract)
-        .filter(|e| e.direction.as_deref().is_none_or(|d| d == "incoming"))
+        .filter(|e| {
+            e.direction
+                .as_deref()
+                .is_none_or(|d| d.eq_ignore_ascii_case("incoming"))
+        })
         .filter_map(|e| e.domain)
         .collect()
 }

@@ -1,5 +1,5 @@
 //! Domain scans (pipeline.md §6) over a real DNS server on loopback — never the machine's
-//! resolver — and `domain_signals` in a real Postgres.
+//! resolver — and `scans` in a real Postgres.
 
 mod support;
 
@@ -507,7 +507,7 @@ fn add_company(conn: &mut PgConnection, domain: &str) {
 
 fn add_referral(conn: &mut PgConnection, id: &str, domain: &str, tenant: Option<&str>) {
     diesel::sql_query(
-        "INSERT INTO partner_center_referrals (referral_id, domain, azure_tenant_id, content_hash, raw_data) \
+        "INSERT INTO referrals (referral_id, domain, azure_tenant_id, content_hash, raw_data) \
          VALUES ($1, $2, $3, 'h', '{}')",
     )
     .bind::<Text, _>(id)
@@ -549,7 +549,7 @@ fn signals(conn: &mut PgConnection, domain: &str) -> Option<Row> {
     diesel::sql_query(
         "SELECT scan_status, scan_error, mx_hosts, mx_root, provider, spf, dkim, dkim_selectors, \
                 dmarc_policy, dmarc_coverage, scanned_at, attempts \
-         FROM domain_signals WHERE domain = $1",
+         FROM scans WHERE domain = $1",
     )
     .bind::<Text, _>(domain)
     .get_result(conn)
@@ -581,7 +581,7 @@ fn first_failed_scan_then_failed_rescan_keeps_old_signals() {
 
     // First scan fails: stored with its error, provider NULL, no signals.
     dns.set_mode(Mode::Silent);
-    signals::write(&mut conn, &scan_all(&dns, 300, &["dkim-s1.com"])).unwrap();
+    write_scans(&mut conn, &scan_all(&dns, 300, &["dkim-s1.com"])).unwrap();
     let r = signals(&mut conn, "dkim-s1.com").unwrap();
     assert_eq!(r.scan_status, "failed");
     assert!(r.scan_error.as_deref().unwrap_or("").contains("timed out"));
@@ -594,7 +594,7 @@ fn first_failed_scan_then_failed_rescan_keeps_old_signals() {
 
     // The server answers: a full picture, and the company's provider follows.
     dns.set_mode(Mode::Answer);
-    signals::write(&mut conn, &scan_all(&dns, 2000, &["dkim-s1.com"])).unwrap();
+    write_scans(&mut conn, &scan_all(&dns, 2000, &["dkim-s1.com"])).unwrap();
     let ok = signals(&mut conn, "dkim-s1.com").unwrap();
     assert_eq!(ok.scan_status, "success");
     assert_eq!(ok.scan_error, None);
@@ -612,7 +612,7 @@ fn first_failed_scan_then_failed_rescan_keeps_old_signals() {
 
     // A failed rescan keeps the signals and status; only the failure and the attempt change.
     dns.set_mode(Mode::ServFail);
-    signals::write(&mut conn, &scan_all(&dns, 300, &["dkim-s1.com"])).unwrap();
+    write_scans(&mut conn, &scan_all(&dns, 300, &["dkim-s1.com"])).unwrap();
     let kept = signals(&mut conn, "dkim-s1.com").unwrap();
     assert_eq!(kept.scan_status, "success");
     assert!(
@@ -647,7 +647,7 @@ fn store_only_companies_nxdomain_and_tenant_rule() {
     add_company(&mut conn, "yok.com.tr");
     let dns = server();
     let scans = scan_all(&dns, 2000, &["gsmtp.com", "yok.com.tr", "contoso.com"]);
-    signals::write(&mut conn, &scans).unwrap();
+    write_scans(&mut conn, &scans).unwrap();
 
     // The signals say Google; the company stays M365 because a referral gave a tenant id.
     assert_eq!(
@@ -662,10 +662,8 @@ fn store_only_companies_nxdomain_and_tenant_rule() {
     assert_eq!(nx.scan_status, "nxdomain");
     assert_eq!(nx.provider.as_deref(), Some("Unknown"));
     assert_eq!(nx.mx_hosts, Some(vec![]));
-    assert_eq!(
-        company_provider(&mut conn, "yok.com.tr").as_deref(),
-        Some("Unknown")
-    );
+    // No provider found: hunter-pc never writes `Unknown` into Hunter's companies.
+    assert_eq!(company_provider(&mut conn, "yok.com.tr").as_deref(), None);
     // Not a company: not stored.
     assert!(signals(&mut conn, "contoso.com").is_none());
 }
@@ -695,7 +693,7 @@ fn plan_selects_as_section_6_says() {
             ScanStatus::Nxdomain => DomainScan::nxdomain(d),
             ScanStatus::Failed => DomainScan::failed(d, "MX: timed out"),
         };
-        signals::write(conn, &[scan]).unwrap();
+        write_scans(conn, &[scan]).unwrap();
     };
     // a: touched, never scanned. b: touched, scanned. c: referral, never scanned.
     // d: referral, failed just now. e: no referral, never scanned. f: referral, success.
@@ -706,7 +704,7 @@ fn plan_selects_as_section_6_says() {
     put(&mut conn, "g.test", ScanStatus::Nxdomain);
     put(&mut conn, "h.test", ScanStatus::Failed);
     diesel::sql_query(
-        "UPDATE domain_signals SET scanned_at = now() - interval '2 hours' WHERE domain = 'h.test'",
+        "UPDATE scans SET scanned_at = now() - interval '2 hours' WHERE domain = 'h.test'",
     )
     .execute(&mut conn)
     .unwrap();
@@ -779,9 +777,9 @@ fn plan_refreshes_stale_scans_oldest_first_within_the_batch() {
                 s
             }
         };
-        signals::write(&mut conn, &[scan]).unwrap();
+        write_scans(&mut conn, &[scan]).unwrap();
         diesel::sql_query(format!(
-            "UPDATE domain_signals SET scanned_at = now() - interval '{days} days' \
+            "UPDATE scans SET scanned_at = now() - interval '{days} days' \
              WHERE domain = '{d}'"
         ))
         .execute(&mut conn)
@@ -858,7 +856,7 @@ fn plan_refreshes_stale_scans_oldest_first_within_the_batch() {
     let p = plan(&mut conn, &strings(&["old.test", "fresh.test"]), refresh);
     assert_eq!((p.skipped_already_scanned, p.stale), (1, 4));
     // A refresh that failed keeps the old signals and is retried after the retry interval.
-    signals::write(
+    write_scans(
         &mut conn,
         &[DomainScan::failed("oldest.test", "MX: timed out")],
     )
@@ -873,7 +871,7 @@ fn plan_refreshes_stale_scans_oldest_first_within_the_batch() {
             .contains(&"oldest.test".to_string())
     );
     diesel::sql_query(
-        "UPDATE domain_signals SET scanned_at = now() - interval '2 hours' \
+        "UPDATE scans SET scanned_at = now() - interval '2 hours' \
          WHERE domain = 'oldest.test'",
     )
     .execute(&mut conn)
@@ -937,6 +935,7 @@ fn command_stores_companies_only() {
     let db = TestDb::migrated();
     let mut conn = db.conn();
     add_company(&mut conn, "contoso.com");
+    add_referral(&mut conn, "r1", "contoso.com", None);
     let dns = server();
     let home = tempfile::tempdir().unwrap();
     let out = support::hunter(home.path())
@@ -1015,4 +1014,14 @@ fn command_reports_failures_and_bad_names() {
         last.starts_with("error: ") && last.contains("not a domain name"),
         "{last}"
     );
+}
+
+/// `signals::write` with the layout the database has.
+fn write_scans<I>(conn: &mut PgConnection, scans: I) -> hunter_pc::error::Result<()>
+where
+    I: IntoIterator,
+    I::Item: Into<hunter_pc::store::signals::SignalsRow>,
+{
+    let layout = support::pg::layout(conn);
+    signals::write(conn, &layout, scans)
 }

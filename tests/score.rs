@@ -345,7 +345,7 @@ INSERT INTO companies (domain, canonical_name, provider) VALUES
  ('failed.test', 'F', NULL), ('unscanned.test', 'U', NULL),
  ('many-includes.test', 'MI', 'Google'), ('yandex-cosell-full.test', 'Y', 'Yandex');
 
-INSERT INTO domain_signals
+INSERT INTO scans
  (domain, scan_status, mx_hosts, provider, spf, spf_record, dkim, dmarc_policy) VALUES
  ('google-full.test', 'success', '{aspmx.l.google.com}', 'Google', true,
   'v=spf1 include:_spf.google.com ~all', true, 'reject'),
@@ -368,7 +368,7 @@ INSERT INTO domain_signals
  ('yandex-cosell-full.test', 'success', '{mx.yandex.net}', 'Yandex', true,
   'v=spf1 include:_spf.yandex.net ~all', true, 'reject');
 
-INSERT INTO partner_center_referrals
+INSERT INTO referrals
  (referral_id, referral_type, domain, azure_tenant_id, content_hash, raw_data) VALUES
  ('r1', 'marketplace', 'google-full.test', NULL, 'h', '{}'),
  ('r2', 'co-sell', 'google-spf-cosell.test', NULL, 'h', '{}'),
@@ -380,7 +380,13 @@ INSERT INTO partner_center_referrals
  ('r7', 'co-sell', 'failed.test', NULL, 'h', '{}'),
  ('r8', 'solution-provider', 'unscanned.test', NULL, 'h', '{}'),
  ('r9', 'co-sell', 'yandex-cosell-full.test', NULL, 'h', '{}'),
- ('r10', 'co-sell', NULL, '5e1c3a8f-2b4d-4e6f-8a0b-1c2d3e4f5a6b', 'h', '{}');
+ ('r10', 'co-sell', NULL, '5e1c3a8f-2b4d-4e6f-8a0b-1c2d3e4f5a6b', 'h', '{}'),
+ ('r11', 'marketplace', 'google-spf.test', NULL, 'h', '{}'),
+ ('r12', 'marketplace', 'm365-bare.test', NULL, 'h', '{}'),
+ ('r13', 'marketplace', 'local-full.test', NULL, 'h', '{}'),
+ ('r14', 'marketplace', 'many-includes.test', NULL, 'h', '{}'),
+ ('r15', 'marketplace', 'nomx.test', NULL, 'h', '{}'),
+ ('r16', 'marketplace', 'nx.test', NULL, 'h', '{}');
 ";
 
 /// What the fixture scores to with the default settings.
@@ -433,13 +439,13 @@ struct StoredRow {
     updated_at: String,
 }
 
-/// Every `lead_scores` row, by domain (with `updated_at` as text, to see rewrites).
+/// Every `scores` row, by domain (with `updated_at` as text, to see rewrites).
 fn stored(conn: &mut PgConnection) -> BTreeMap<String, StoredRow> {
     diesel::sql_query(
         "SELECT domain, readiness_score, segment, reason, technical_heat, commercial_segment,
                 commercial_heat, priority_category, priority_label, priority_score,
                 updated_at::text AS updated_at
-         FROM lead_scores ORDER BY domain",
+         FROM scores ORDER BY domain",
     )
     .load::<StoredRow>(conn)
     .unwrap()
@@ -476,7 +482,7 @@ fn segments(pairs: &[(&str, i64)]) -> BTreeMap<String, i64> {
 #[test]
 fn score_domains_stores_exactly_the_rules_scores() {
     let (_db, mut conn) = seeded();
-    let s = score_domains(&mut conn, None, &defaults(), false).unwrap();
+    let s = score_with_layout(&mut conn, None, &defaults(), false).unwrap();
     let rows = stored(&mut conn);
     assert_eq!(summary_of(&rows), EXPECTED.to_vec());
     assert!(!rows.contains_key("failed.test"));
@@ -517,7 +523,7 @@ fn score_domains_stores_exactly_the_rules_scores() {
     assert!(rows["nomx.test"].reason.contains("no MX"));
 
     // A second pass changes and writes nothing.
-    let again = score_domains(&mut conn, None, &defaults(), false).unwrap();
+    let again = score_with_layout(&mut conn, None, &defaults(), false).unwrap();
     assert_eq!(
         (
             again.scored,
@@ -533,13 +539,13 @@ fn score_domains_stores_exactly_the_rules_scores() {
 #[test]
 fn a_new_cosell_bonus_changes_exactly_the_cosell_companies() {
     let (_db, mut conn) = seeded();
-    score_domains(&mut conn, None, &defaults(), false).unwrap();
+    score_with_layout(&mut conn, None, &defaults(), false).unwrap();
     let before = stored(&mut conn);
     let no_bonus = ScoreConfig {
         cosell_bonus: 0,
         azure_tenant_score: 55,
     };
-    let s = score_domains(&mut conn, None, &no_bonus, false).unwrap();
+    let s = score_with_layout(&mut conn, None, &no_bonus, false).unwrap();
     let after = stored(&mut conn);
     let changed: Vec<&str> = after
         .keys()
@@ -561,16 +567,16 @@ fn a_new_cosell_bonus_changes_exactly_the_cosell_companies() {
 #[test]
 fn dry_run_reports_and_writes_nothing() {
     let (_db, mut conn) = seeded();
-    let s = score_domains(&mut conn, None, &defaults(), true).unwrap();
+    let s = score_with_layout(&mut conn, None, &defaults(), true).unwrap();
     assert_eq!((s.scored, s.changed_score, s.written), (12, 12, 12));
     assert!(stored(&mut conn).is_empty());
-    score_domains(&mut conn, None, &defaults(), false).unwrap();
+    score_with_layout(&mut conn, None, &defaults(), false).unwrap();
     let before = stored(&mut conn);
     let tenant_80 = ScoreConfig {
         cosell_bonus: 15,
         azure_tenant_score: 80,
     };
-    let s = score_domains(&mut conn, None, &tenant_80, true).unwrap();
+    let s = score_with_layout(&mut conn, None, &tenant_80, true).unwrap();
     assert_eq!((s.changed_score, s.changed_segment), (2, 0));
     assert_eq!(stored(&mut conn), before);
 }
@@ -585,7 +591,7 @@ fn only_the_given_domains_are_scored() {
         "no-such-company.test".to_string(),
         "failed.test".to_string(),
     ];
-    let s = score_domains(&mut conn, Some(&some), &defaults(), false).unwrap();
+    let s = score_with_layout(&mut conn, Some(&some), &defaults(), false).unwrap();
     assert_eq!(s.scored, 2);
     let rows = stored(&mut conn);
     assert_eq!(
@@ -595,22 +601,22 @@ fn only_the_given_domains_are_scored() {
             ("tenant-noscan.test", 55, "Existing", "P3", 4)
         ]
     );
-    let none = score_domains(&mut conn, Some(&[]), &defaults(), false).unwrap();
+    let none = score_with_layout(&mut conn, Some(&[]), &defaults(), false).unwrap();
     assert_eq!(none.scored, 0);
 }
 
 #[test]
 fn a_failed_rescan_keeps_the_score_and_a_lost_tenant_id_drops_it() {
     let (_db, mut conn) = seeded();
-    score_domains(&mut conn, None, &defaults(), false).unwrap();
+    score_with_layout(&mut conn, None, &defaults(), false).unwrap();
     let before = stored(&mut conn);
     conn.batch_execute(
-        "UPDATE domain_signals SET scan_status = 'failed', scan_error = 'timeout', attempts = 2
+        "UPDATE scans SET scan_status = 'failed', scan_error = 'timeout', attempts = 2
            WHERE domain = 'google-full.test';
-         UPDATE partner_center_referrals SET azure_tenant_id = NULL WHERE referral_id IN ('r4', 'r5');",
+         UPDATE referrals SET azure_tenant_id = NULL WHERE referral_id IN ('r4', 'r5');",
     )
     .unwrap();
-    let s = score_domains(&mut conn, None, &defaults(), false).unwrap();
+    let s = score_with_layout(&mut conn, None, &defaults(), false).unwrap();
     let after = stored(&mut conn);
     // google-full: failed rescan → the previous row, untouched.
     assert_eq!(after["google-full.test"], before["google-full.test"]);
@@ -765,7 +771,9 @@ fn rescore_unknown_domain_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(1));
     let line = last_stderr_line(&out);
     assert!(
-        line.starts_with("error: no company has the domain \"nobody.test\""),
+        line.starts_with(
+            "error: no company with a Partner Center referral has the domain \"nobody.test\""
+        ),
         "{line}"
     );
     assert!(out.stdout.is_empty());
@@ -805,4 +813,15 @@ fn rescore_needs_a_database_and_current_migrations() {
         "{}",
         last_stderr_line(&out)
     );
+}
+
+/// `score_domains` with the layout the database has.
+fn score_with_layout(
+    conn: &mut PgConnection,
+    domains: Option<&[String]>,
+    cfg: &hunter_pc::score::ScoreConfig,
+    dry_run: bool,
+) -> hunter_pc::error::Result<hunter_pc::score::RescoreSummary> {
+    let layout = support::pg::layout(conn);
+    score_domains(conn, &layout, domains, cfg, dry_run)
 }

@@ -1,29 +1,31 @@
-//! `migrate up|down|status|redo`.
+//! `migrate up|down|status|redo`: settings → [`crate::ops::migrate`] → what was done.
 
 use serde_json::json;
 
 use crate::cli::MigrateCommand;
 use crate::commands::Ctx;
 use crate::error::Result;
+use crate::ops::migrate::Migrate;
 use crate::output::{emit, emit_json};
-use crate::store::{self, migrations};
+use crate::store::migrations;
 
 pub fn run(ctx: &Ctx, cmd: MigrateCommand) -> Result<()> {
-    let mut conn = store::connect(ctx.settings.require_database_url()?, &ctx.settings.db())?;
-    let state = migrations::migration_state(&mut conn)?;
+    let db = ctx.settings.db();
+    let mut m = Migrate::open(ctx.settings.require_database_url()?, &db)?;
     match cmd {
         MigrateCommand::Status(a) => {
+            let state = &m.state;
             if a.json {
                 emit_json(&json!({"applied": state.applied, "pending": state.pending}))?;
             } else {
                 let mut out = String::new();
-                for m in migrations::known_migrations() {
-                    let mark = if state.applied.contains(&m.version) {
+                for mig in migrations::known_migrations() {
+                    let mark = if state.applied.contains(&mig.version) {
                         "applied"
                     } else {
                         "pending"
                     };
-                    out.push_str(&format!("{mark:8} {}\n", m.name));
+                    out.push_str(&format!("{mark:8} {}\n", mig.name));
                 }
                 for v in &state.unknown {
                     out.push_str(&format!(
@@ -31,24 +33,34 @@ pub fn run(ctx: &Ctx, cmd: MigrateCommand) -> Result<()> {
                         "unknown"
                     ));
                 }
+                out.push_str(&format!("database shape: {}\n", m.layout.shape.as_str()));
                 emit(&out)?;
             }
             state.require_known()
         }
         MigrateCommand::Up { to, dry_run } => {
-            state.require_known()?;
+            m.state.require_known()?;
             let to = to.as_deref().map(migrations::resolve_version).transpose()?;
             if dry_run {
-                let plan: Vec<&String> = state
-                    .pending
-                    .iter()
-                    .filter(|v| to.as_ref().is_none_or(|t| *v <= t))
-                    .collect();
-                emit(&plan_text("would apply", &plan))?;
+                let (plan, create) = m.up_plan(to.as_deref());
+                let mut out = plan_text("would apply", &plan.iter().collect::<Vec<_>>());
+                if create {
+                    out.push_str(&format!(
+                        "would create Hunter's tables in schema {} (the database is empty)\n",
+                        db.schemas.hunter
+                    ));
+                }
+                emit(&out)?;
                 return Ok(());
             }
-            let done = migrations::migrate_up(&mut conn, to.as_deref())?;
+            let (done, created) = m.up(to.as_deref())?;
             eprintln!("applied {} migration(s)", done.len());
+            if created {
+                eprintln!(
+                    "created Hunter's tables in schema {} (the database was empty)",
+                    db.schemas.hunter
+                );
+            }
             Ok(())
         }
         MigrateCommand::Down {
@@ -57,27 +69,30 @@ pub fn run(ctx: &Ctx, cmd: MigrateCommand) -> Result<()> {
             all,
             dry_run,
         } => {
-            state.require_known()?;
+            m.state.require_known()?;
             let to = to.as_deref().map(migrations::resolve_version).transpose()?;
-            let plan = migrations::down_plan(&state, steps, to.as_deref(), all);
+            let plan = m.down_plan(steps, to.as_deref(), all);
             if dry_run {
-                emit(&plan_text("would revert", &plan.iter().collect::<Vec<_>>()))?;
+                let (objects, blockers) = m.down_objects(&plan)?;
+                let mut out = plan_text("would revert", &plan.iter().collect::<Vec<_>>());
+                for o in &objects {
+                    match o.rows {
+                        Some(n) => out.push_str(&format!("would drop {} ({n} rows)\n", o.what)),
+                        None => out.push_str(&format!("would drop {}\n", o.what)),
+                    }
+                }
+                for b in &blockers {
+                    out.push_str(&format!("would refuse: {b}\n"));
+                }
+                emit(&out)?;
                 return Ok(());
             }
-            migrations::migrate_down(&mut conn, &plan)?;
+            m.down(&plan)?;
             eprintln!("reverted {} migration(s)", plan.len());
             Ok(())
         }
         MigrateCommand::Redo => {
-            state.require_known()?;
-            let plan = migrations::down_plan(&state, Some(1), None, false);
-            if plan.is_empty() {
-                return Err(crate::error::Error::failure(
-                    "no migration is applied, so there is nothing to redo: run `hunter-pc migrate up`",
-                ));
-            }
-            migrations::migrate_down(&mut conn, &plan)?;
-            let done = migrations::migrate_up(&mut conn, plan.first().map(String::as_str))?;
+            let done = m.redo()?;
             eprintln!("redid {}", done.join(", "));
             Ok(())
         }

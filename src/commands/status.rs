@@ -103,6 +103,9 @@ fn render_text(r: &StatusReport) -> String {
         format!("applied: {}", list(&db.applied)),
     );
     line(&mut out, "", format!("pending: {}", list(&db.pending)));
+    if let Some(shape) = db.shape {
+        line(&mut out, "shape", shape);
+    }
     line(&mut out, "enabled", r.enabled);
     let a = &r.auth;
     line(

@@ -97,7 +97,7 @@ pub struct ListOptions {
 
 /// Connect (the schema must be current), then [`list`].
 pub fn run(opts: &ListOptions) -> Result<Listing> {
-    let mut conn = store::connect_current(&opts.database_url, &opts.db)?;
+    let (mut conn, _) = store::connect_current(&opts.database_url, &opts.db)?;
     list(&mut conn, &opts.filters)
 }
 

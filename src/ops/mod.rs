@@ -3,6 +3,7 @@
 //! report; tests and other callers use them directly.
 
 pub mod list;
+pub mod migrate;
 pub mod rescore;
 pub mod scan;
 pub mod status;

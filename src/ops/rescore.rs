@@ -41,13 +41,14 @@ pub fn run(opts: &RescoreOptions) -> Result<RescoreReport> {
         .database_url
         .as_deref()
         .ok_or_else(crate::config::no_database_url)?;
-    let mut conn = store::connect_current(url, &opts.db)?;
+    let (mut conn, layout) = store::connect_current(url, &opts.db)?;
     if let Some(domain) = &opts.domain
-        && !companies::exists(&mut conn, domain)?
+        && !companies::has_referral(&mut conn, domain)?
     {
         return Err(Error::failure(format!(
-            "no company has the domain {domain:?}: companies are created by `hunter-pc sync`; \
-             check the spelling with `hunter-pc list-referrals --domain`"
+            "no company with a Partner Center referral has the domain {domain:?}: those are \
+             created by `hunter-pc sync` (Hunter's other leads are Hunter's to score); check \
+             the spelling with `hunter-pc list-referrals --domain`"
         )));
     }
     let RescoreSummary {
@@ -59,6 +60,7 @@ pub fn run(opts: &RescoreOptions) -> Result<RescoreReport> {
         segments,
     } = score::score_domains(
         &mut conn,
+        &layout,
         opts.domain.as_ref().map(std::slice::from_ref),
         &opts.score,
         opts.dry_run,

@@ -58,15 +58,16 @@ pub fn run(opts: &ScanOptions) -> Result<ScanReport> {
     let scanned_at = Utc::now();
     let mut stamps = std::collections::HashMap::new();
     if let Some(conn) = conn.as_mut() {
-        let companies = companies::existing(conn, &opts.domains)?;
+        let (conn, layout) = (&mut conn.0, &conn.1);
+        let companies = companies::with_referral(conn, &opts.domains)?;
         let stored: Vec<&DomainScan> = scans
             .iter()
             .filter(|s| companies.contains(&s.domain))
             .collect();
-        signals::write(conn, stored.iter().copied())?;
+        signals::write(conn, layout, stored.iter().copied())?;
         let domains: Vec<String> = stored.iter().map(|s| s.domain.clone()).collect();
         if !domains.is_empty() {
-            crate::score::score_domains(conn, Some(&domains), &opts.score, false)?;
+            crate::score::score_domains(conn, layout, Some(&domains), &opts.score, false)?;
         }
         stamps = signals::stamps(conn, &domains)?;
     }

@@ -24,7 +24,7 @@ use crate::auth::{AuthConfig, AuthStatus};
 use crate::config::Direction;
 use crate::error::{Error, Result};
 use crate::store::runs::RunRow;
-use crate::store::{self, ConnectOptions, lock, migrations, runs, state};
+use crate::store::{self, ConnectOptions, layout, lock, migrations, runs, state};
 
 /// What `status` needs.
 #[derive(Debug, Clone)]
@@ -47,6 +47,8 @@ pub struct DatabaseState {
     pub reachable: bool,
     pub applied: Vec<String>,
     pub pending: Vec<String>,
+    /// `hunter`, `hunter-v1.1`, `empty`, `created` or `unknown`; null when not reachable.
+    pub shape: Option<&'static str>,
 }
 
 /// Everything `status` shows (`status --json` prints it as it is).
@@ -98,15 +100,23 @@ pub fn status(opts: &StatusOptions) -> Result<StatusReport> {
         Some(url) => match store::connect(url, &opts.db) {
             Err(e) => report.problem = Some(e),
             Ok(mut conn) => {
-                let state = migrations::migration_state(&mut conn)?;
+                let schemas = &opts.db.schemas;
+                let state = migrations::migration_state(&mut conn, schemas)?;
+                let layout = layout::detect(&mut conn, schemas)?;
                 report.database = DatabaseState {
                     reachable: true,
                     applied: state.applied.clone(),
                     pending: state.pending.clone(),
+                    shape: Some(layout.shape.as_str()),
                 };
-                match state.require_current() {
-                    Err(e) => report.problem = Some(e),
-                    Ok(()) => runs_and_counts(&mut conn, opts, &mut report)?,
+                match store::require_current(&mut conn, schemas) {
+                    Err(e) => {
+                        report.problem = Some(e);
+                        if opts.counts {
+                            report.counts = counts(&mut conn, schemas)?;
+                        }
+                    }
+                    Ok(_) => runs_and_counts(&mut conn, opts, &mut report)?,
                 }
             }
         },
@@ -126,7 +136,7 @@ fn runs_and_counts(
 ) -> Result<()> {
     report.last_run = runs::last(conn)?;
     // The holder first: a run that ends in between is then seen as ended, not as abandoned.
-    let holder = lock::holder(conn)?;
+    let holder = lock::holder(conn, lock::lock_key(&opts.db.schemas.own))?;
     let unfinished = runs::unfinished(conn, 16)?;
     let live = match &holder {
         None => None,
@@ -145,12 +155,20 @@ fn runs_and_counts(
     report.last_ok_api = runs::last_ok_api_row(conn)?;
     report.cursor = state::row_json(conn, &state::stream(opts.direction))?;
     if opts.counts {
-        report.counts = store::row_counts(conn)?
-            .into_iter()
-            .map(|(t, n)| (t.to_string(), n))
-            .collect();
+        report.counts = counts(conn, &opts.db.schemas)?;
     }
     Ok(())
+}
+
+/// The row counts of the tables of both schemas that exist.
+fn counts(
+    conn: &mut diesel::PgConnection,
+    schemas: &store::Schemas,
+) -> Result<BTreeMap<String, i64>> {
+    Ok(store::row_counts(conn, schemas)?
+        .into_iter()
+        .map(|(t, n)| (t.to_string(), n))
+        .collect())
 }
 
 impl StatusReport {

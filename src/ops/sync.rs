@@ -23,15 +23,14 @@ use crate::error::{Error, Kind, Result};
 use crate::model::RunSource;
 use crate::ops::Stop;
 use crate::partner_center::{Client, ClientConfig, ListQuery, Stats};
-use crate::pipeline::ingest::{Ingest, IngestOptions, Item, prepare};
+use crate::pipeline::ingest::{Ingest, IngestOptions, Item, Target, prepare};
 use crate::pipeline::runlog::{self, RunStatus, Summary};
 use crate::pipeline::source::{self, Entry};
 use crate::pipeline::writers::Writers;
 use crate::scan::{ScanConfig, Scanner};
 use crate::score::ScoreConfig;
 use crate::store::lock::LockSession;
-use crate::store::migrations::migration_state;
-use crate::store::{self, runs, signals, state};
+use crate::store::{self, Layout, runs, signals, state};
 
 pub use crate::store::signals::Refresh;
 
@@ -154,7 +153,7 @@ pub fn run(opts: &SyncOptions) -> SyncReport {
             error: None,
         };
     }
-    let (url, mut data) = match open(opts) {
+    let (url, mut data, layout) = match open(opts) {
         Ok(open) => open,
         Err(e) => return SyncReport::before_run(opts, started_at, e),
     };
@@ -170,11 +169,15 @@ pub fn run(opts: &SyncOptions) -> SyncReport {
         opts,
         url,
         record,
-        ingest: Ingest::new(IngestOptions {
-            direction: opts.direction,
-            force: opts.force,
-            collect_read: opts.rescan,
-        }),
+        ingest: Ingest::new(
+            IngestOptions {
+                direction: opts.direction,
+                force: opts.force,
+                collect_read: opts.rescan,
+            },
+            Target::new(layout.clone()),
+        ),
+        layout,
         notice: None,
         scans: ScanCounts::default(),
         scored: 0,
@@ -222,7 +225,7 @@ impl Drop for Heartbeat {
 }
 
 /// Configuration, then the database: a run that stops here writes no run row.
-fn open(opts: &SyncOptions) -> Result<(String, PgConnection)> {
+fn open(opts: &SyncOptions) -> Result<(String, PgConnection, Layout)> {
     let url = opts
         .database_url
         .clone()
@@ -234,8 +237,8 @@ fn open(opts: &SyncOptions) -> Result<(String, PgConnection)> {
             .ok_or_else(crate::config::no_client_id)?;
     }
     let mut data = store::connect_for_pages(&url, &opts.db)?;
-    migration_state(&mut data)?.require_current()?;
-    Ok((url, data))
+    let layout = store::require_current(&mut data, &opts.db.schemas)?;
+    Ok((url, data, layout))
 }
 
 /// How the body of a run ended when it did not fail.
@@ -261,6 +264,8 @@ struct Run<'a> {
     url: String,
     record: RunRecord,
     ingest: Ingest,
+    /// Hunter's tables as found.
+    layout: Layout,
     notice: Option<String>,
     scans: ScanCounts,
     scored: i64,
@@ -547,7 +552,7 @@ impl Run<'_> {
                     opts.progress,
                     Some(scan_start_by(self.started, opts)),
                 ));
-                signals::write(data, &scans)?;
+                signals::write(data, &self.layout, &scans)?;
                 if scans.len() < planned {
                     tracing::warn!(
                         not_started = planned - scans.len(),
@@ -585,7 +590,13 @@ impl Run<'_> {
         }
         if !to_score.is_empty() {
             let domains: Vec<String> = to_score.into_iter().collect();
-            let scored = crate::score::score_domains(data, Some(&domains), &opts.score, false)?;
+            let scored = crate::score::score_domains(
+                data,
+                &self.layout,
+                Some(&domains),
+                &opts.score,
+                false,
+            )?;
             self.scored = scored.written;
             tracing::debug!(elapsed_ms = ms(self.started), "scored");
         }

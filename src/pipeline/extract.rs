@@ -20,7 +20,8 @@ pub use super::domain::{normalize_domain, registrable_domain};
 pub struct Extracted {
     /// `id`, when it is a non-empty string (else the referral is skipped `invalid`).
     pub referral_id: Option<String>,
-    /// `direction` in lower case; `None` when missing (counts as incoming).
+    /// `direction` as received (trimmed; Hunter keeps it so); `None` when missing (counts as
+    /// incoming). Compared without case.
     pub direction: Option<String>,
     /// `co-sell`, `marketplace`, `solution-provider`, or `None` (§3).
     pub referral_type: Option<Category>,
@@ -30,6 +31,8 @@ pub struct Extracted {
     pub status: Option<String>,
     pub substatus: Option<String>,
     pub engagement_id: Option<String>,
+    /// `externalReferenceId` as received.
+    pub external_reference_id: Option<String>,
     /// `customerProfile.name`, else `companyName`, else `company_name`.
     pub company_name: Option<String>,
     /// `customerProfile.name`.
@@ -75,6 +78,7 @@ pub fn extract(referral: &Value) -> Extracted {
         status: scalar_text(at(referral, &["status"])),
         substatus: scalar_text(at(referral, &["substatus"])),
         engagement_id: scalar_text(at(referral, &["engagementId"])),
+        external_reference_id: scalar_text(at(referral, &["externalReferenceId"])),
         company_name,
         customer_name,
         customer_country: trimmed_text(referral, &["customerProfile", "address", "country"]),
@@ -96,7 +100,7 @@ pub fn extract(referral: &Value) -> Extracted {
 fn direction(referral: &Value) -> Option<String> {
     match at(referral, &["direction"])? {
         Value::Null => None,
-        Value::String(s) => Some(s.trim().to_lowercase()).filter(|s| !s.is_empty()),
+        Value::String(s) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
         other => Some(other.to_string()),
     }
 }

@@ -10,6 +10,7 @@
 //! counts what was written. [`writers`](crate::pipeline::writers) runs the last two steps.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -20,8 +21,25 @@ use crate::logging::mask;
 use crate::model::{Category, LinkStatus, Provider, company_provider};
 use crate::pipeline::extract::{Extracted, canonical_json, extract, hash_of_canonical};
 use crate::pipeline::source::{Entry, Position};
+use crate::store::Layout;
 use crate::store::companies::{self, Named};
 use crate::store::referrals::{self, PageReferral, ReferralFields, StoredReferral};
+
+/// The database a run writes into: Hunter's tables as found, and the page statement built for
+/// them once.
+pub struct Target {
+    pub layout: Layout,
+    write_sql: String,
+}
+
+impl Target {
+    pub fn new(layout: Layout) -> Arc<Target> {
+        Arc::new(Target {
+            write_sql: referrals::write_sql(&layout),
+            layout,
+        })
+    }
+}
 
 /// Why a referral was skipped (cli.md's `skipped` reasons).
 pub const SKIP_DIRECTION: &str = "direction";
@@ -58,6 +76,7 @@ pub struct Counts {
 /// What a run has seen so far; lives across pages.
 pub struct Ingest {
     pub opts: IngestOptions,
+    target: Arc<Target>,
     pub counts: Counts,
     /// Referral id → message, for `sync_runs.errors`.
     pub errors: BTreeMap<String, String>,
@@ -129,6 +148,7 @@ impl Candidate {
             status,
             substatus,
             engagement_id,
+            external_reference_id,
             company_name,
             customer_name,
             customer_country,
@@ -153,6 +173,7 @@ impl Candidate {
                 status,
                 substatus,
                 engagement_id,
+                external_reference_id,
                 company_name,
                 customer_name,
                 customer_country,
@@ -300,9 +321,10 @@ fn older(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> bool {
 }
 
 impl Ingest {
-    pub fn new(opts: IngestOptions) -> Ingest {
+    pub fn new(opts: IngestOptions, target: Arc<Target>) -> Ingest {
         Ingest {
             opts,
+            target,
             counts: Counts::default(),
             errors: BTreeMap::new(),
             touched: BTreeSet::new(),
@@ -330,6 +352,7 @@ impl Ingest {
         self.statements += 1;
         Ok(Plan {
             rows: self.decide(candidates, &stored),
+            target: self.target.clone(),
         })
     }
 
@@ -366,6 +389,21 @@ impl Ingest {
                 }
                 Item::Referral(c) => *c,
             };
+            // Hunter's unique referral_id column cannot hold a longer id.
+            if let Some(n) = self
+                .target
+                .layout
+                .max_len(referrals::HUNTER_TABLE, "referral_id")
+                && c.id.chars().count() > n
+            {
+                tracing::warn!(
+                    "skipped an invalid referral: its id is {} characters long, longer than \
+                     Hunter's partner_center_referrals.referral_id ({n})",
+                    c.id.chars().count()
+                );
+                self.skip(SKIP_INVALID);
+                continue;
+            }
             if let Some(t) = c.fields.pc_updated_at {
                 let candidate = (t, c.id.clone());
                 if self.page_newest.as_ref().is_none_or(|n| candidate > *n) {
@@ -491,11 +529,12 @@ impl Ingest {
     }
 }
 
-/// Whether writing `new` would leave the stored row and its company as they are: the same
-/// derived fields, linked to the company of its domain (none without one), whose provider a
+/// Whether writing `new` would leave the stored row, its projection and its company as they
+/// are: Hunter's table has the referral, the same derived fields, linked to the company of its domain (none without one), whose provider a
 /// tenant id would set ([`company_provider`]) already is that.
 fn derives_the_same(stored: &StoredReferral, new: &ReferralFields) -> bool {
-    stored.fields == *new
+    stored.projected
+        && stored.fields == *new
         && stored.company_domain == new.domain
         && company_provider(new.azure_tenant_id.is_some(), None)
             .is_none_or(|p| stored.company_provider.as_deref() == Some(p.as_str()))
@@ -513,6 +552,7 @@ struct Written {
 /// What to write for one page: the referrals that are new, changed or re-derived differently.
 pub struct Plan {
     rows: Vec<Prepared>,
+    target: Arc<Target>,
 }
 
 impl Plan {
@@ -548,7 +588,8 @@ pub fn write_page(conn: &mut PgConnection, plan: &Plan) -> Result<PageWrite> {
         return Ok(page);
     }
     let all: Vec<&Prepared> = rows.iter().collect();
-    match conn.transaction::<_, Error, _>(|c| write_rows(c, &all)) {
+    let target = &plan.target;
+    match conn.transaction::<_, Error, _>(|c| write_rows(c, target, &all)) {
         Ok(w) => {
             page.statements += w.statements;
             page.written.push(((0..rows.len()).collect(), w));
@@ -557,7 +598,7 @@ pub fn write_page(conn: &mut PgConnection, plan: &Plan) -> Result<PageWrite> {
         Err(e) => {
             tracing::warn!("a batch write failed ({e}); writing this page referral by referral");
             for (i, p) in all.iter().enumerate() {
-                match conn.transaction::<_, Error, _>(|c| write_rows(c, &[p])) {
+                match conn.transaction::<_, Error, _>(|c| write_rows(c, target, &[p])) {
                     Ok(w) => {
                         page.statements += w.statements;
                         page.written.push((vec![i], w));
@@ -574,15 +615,17 @@ pub fn write_page(conn: &mut PgConnection, plan: &Plan) -> Result<PageWrite> {
     Ok(page)
 }
 
-/// Companies, then tracking rows and raw leads, for these referrals: two statements.
-fn write_rows(conn: &mut PgConnection, items: &[&Prepared]) -> Result<Written> {
+/// Companies, then referrals, their projection and raw leads, for these referrals: two
+/// statements.
+fn write_rows(conn: &mut PgConnection, target: &Target, items: &[&Prepared]) -> Result<Written> {
     let mut w = Written::default();
 
     // Companies by domain: the first referral in processing order names a new one; a tenant id
     // on any of them sets the provider ([`company_provider`]). An existing company keeps its
     // name.
     let mut order: Vec<&str> = Vec::new();
-    let mut company: HashMap<&str, (&str, Option<Provider>)> = HashMap::new();
+    let mut company: HashMap<&str, (String, Option<Provider>)> = HashMap::new();
+    let name_len = target.layout.max_len(companies::TABLE, "canonical_name");
     for p in items {
         let Some(d) = p.fields.domain.as_deref() else {
             continue;
@@ -593,7 +636,13 @@ fn write_rows(conn: &mut PgConnection, items: &[&Prepared]) -> Result<Written> {
             .and_modify(|c| c.1 = c.1.or(provider))
             .or_insert_with(|| {
                 order.push(d);
-                (p.fields.company_name.as_deref().unwrap_or(d), provider)
+                // Cut to Hunter's length ([`referrals::hunter_cuts`] warns).
+                let name = p.fields.company_name.as_deref().unwrap_or(d);
+                let name = match name_len {
+                    Some(n) => name.chars().take(n).collect(),
+                    None => name.to_string(),
+                };
+                (name, provider)
             });
     }
     let mut company_ids: HashMap<String, i64> = HashMap::new();
@@ -602,7 +651,7 @@ fn write_rows(conn: &mut PgConnection, items: &[&Prepared]) -> Result<Written> {
             .iter()
             .map(|d| Named {
                 domain: d,
-                name: company[d].0,
+                name: &company[d].0,
                 provider: company[d].1,
             })
             .collect();
@@ -638,7 +687,7 @@ fn write_rows(conn: &mut PgConnection, items: &[&Prepared]) -> Result<Written> {
                 referral_id: &p.id,
                 fields: &p.fields,
                 link_status: LinkStatus::for_domain(domain.is_some()),
-                linked_lead_id: domain.and_then(|d| company_ids.get(d).copied()),
+                company_id: domain.and_then(|d| company_ids.get(d).copied()),
                 content_hash: &p.hash,
                 json: &p.json,
                 keep: last[p.id.as_str()] == i,
@@ -648,11 +697,17 @@ fn write_rows(conn: &mut PgConnection, items: &[&Prepared]) -> Result<Written> {
             }
         })
         .collect();
-    w.raw_leads = referrals::write_page(conn, &rows)?;
+    w.raw_leads = referrals::write_page(conn, &target.write_sql, &rows)?;
     w.statements += 1;
 
     for p in items {
-        for warning in &p.warnings {
+        let cuts = referrals::hunter_cuts(
+            &target.layout,
+            &p.fields,
+            p.email.as_deref(),
+            p.website.as_deref(),
+        );
+        for warning in p.warnings.iter().chain(&cuts) {
             tracing::warn!(referral_id = %p.id, "{warning}");
         }
         if let Some(t) = &p.fields.azure_tenant_id {

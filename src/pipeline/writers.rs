@@ -70,7 +70,7 @@ struct Pending {
 impl Writers {
     /// Writers with connections of their own to `url`.
     pub fn parallel(url: &str, db: &store::ConnectOptions) -> Writers {
-        Writers::new(Some((url.to_string(), *db)))
+        Writers::new(Some((url.to_string(), db.clone())))
     }
 
     /// Pages written on the caller's connection (inside its transaction, for a dry run).

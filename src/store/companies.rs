@@ -1,5 +1,7 @@
-//! `companies`: one row per customer company, keyed by its registrable domain. A page creates
-//! and touches them; a completed scan sets their provider.
+//! Hunter's `companies`: one row per customer company, keyed by its registrable domain. A page
+//! creates and touches them (Hunter's own columns are never written: only `canonical_name` of a
+//! new company, `provider`, `updated_at`); a completed scan sets their provider. Ids are
+//! Hunter's `integer`s, read as `bigint`.
 
 use std::collections::HashSet;
 
@@ -58,7 +60,7 @@ pub fn write_page(
         "WITH incoming AS ( \
            SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS u(domain, name, provider)), \
          stored AS MATERIALIZED ( \
-           SELECT id, domain, provider FROM companies WHERE domain = ANY($1)), \
+           SELECT id::bigint AS id, domain, provider FROM companies WHERE domain = ANY($1)), \
          written AS ( \
            INSERT INTO companies (domain, canonical_name, provider) \
            SELECT i.domain, i.name, i.provider FROM incoming i \
@@ -67,7 +69,7 @@ pub fn write_page(
                OR c.provider IS DISTINCT FROM COALESCE(i.provider, c.provider) \
            ON CONFLICT (domain) DO UPDATE SET \
              provider = COALESCE(excluded.provider, companies.provider), updated_at = now() \
-           RETURNING id, domain, (xmax = 0) AS inserted) \
+           RETURNING id::bigint AS id, domain, (xmax = 0) AS inserted) \
          SELECT id, domain, inserted FROM written \
          UNION ALL \
          SELECT id, domain, false FROM stored WHERE domain NOT IN (SELECT domain FROM written)",
@@ -81,7 +83,8 @@ pub fn write_page(
 
 /// After scans, in the caller's transaction: a company's provider follows its completed scan
 /// ([`company_provider`]: M365 when a referral of the domain carries a tenant id). One
-/// statement; failed scans and domains without a company change nothing.
+/// statement; failed scans, domains without a company and a scan that found no provider
+/// (`Unknown`: hunter-pc never writes it) change nothing.
 pub fn follow_scans(
     conn: &mut PgConnection,
     domains: &[&str],
@@ -93,12 +96,13 @@ pub fn follow_scans(
     let sql = format!(
         "UPDATE companies c SET provider = n.provider, updated_at = now() \
          FROM (SELECT x.domain, \
-                      CASE WHEN EXISTS (SELECT 1 FROM partner_center_referrals r \
+                      CASE WHEN EXISTS (SELECT 1 FROM referrals r \
                                         WHERE r.domain = x.domain AND {has_tenant}) \
                            THEN $4 ELSE x.provider END AS provider \
                FROM unnest($1::text[], $2::text[], $3::text[]) AS x(domain, scan_status, provider) \
                WHERE x.scan_status <> $5) n \
-         WHERE c.domain = n.domain AND c.provider IS DISTINCT FROM n.provider",
+         WHERE c.domain = n.domain AND n.provider IS NOT NULL AND n.provider <> $6 \
+           AND c.provider IS DISTINCT FROM n.provider",
         has_tenant = super::referrals::HAS_TENANT_ID,
     );
     Ok(diesel::sql_query(sql)
@@ -107,34 +111,40 @@ pub fn follow_scans(
         .bind::<Array<Nullable<Text>>, _>(&providers)
         .bind::<Nullable<Text>, _>(company_provider(true, None).map(Provider::as_str))
         .bind::<Text, _>(ScanStatus::Failed.as_str())
+        .bind::<Text, _>(Provider::Unknown.as_str())
         .execute(conn)?)
 }
 
-/// Which of `domains` are companies.
-pub fn existing(conn: &mut PgConnection, domains: &[String]) -> Result<HashSet<String>> {
+/// Which of `domains` are companies with a Partner Center referral (the ones hunter-pc scans
+/// and scores).
+pub fn with_referral(conn: &mut PgConnection, domains: &[String]) -> Result<HashSet<String>> {
     #[derive(QueryableByName)]
     struct DomainRow {
         #[diesel(sql_type = Text)]
         domain: String,
     }
-    let rows: Vec<DomainRow> =
-        diesel::sql_query("SELECT domain FROM companies WHERE domain = ANY($1)")
-            .bind::<Array<Text>, _>(domains)
-            .load(conn)?;
+    let rows: Vec<DomainRow> = diesel::sql_query(
+        "SELECT c.domain FROM companies c WHERE c.domain = ANY($1) \
+               AND EXISTS (SELECT 1 FROM referrals r WHERE r.domain = c.domain)",
+    )
+    .bind::<Array<Text>, _>(domains)
+    .load(conn)?;
     Ok(rows.into_iter().map(|r| r.domain).collect())
 }
 
-/// Whether a company has this domain.
-pub fn exists(conn: &mut PgConnection, domain: &str) -> Result<bool> {
+/// Whether a company has this domain and a Partner Center referral names it (the companies
+/// hunter-pc scans and scores; Hunter's other leads are Hunter's).
+pub fn has_referral(conn: &mut PgConnection, domain: &str) -> Result<bool> {
     #[derive(QueryableByName)]
     struct Found {
         #[diesel(sql_type = Bool)]
         found: bool,
     }
-    Ok(
-        diesel::sql_query("SELECT EXISTS (SELECT 1 FROM companies WHERE domain = $1) AS found")
-            .bind::<Text, _>(domain)
-            .get_result::<Found>(conn)?
-            .found,
+    Ok(diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM companies c WHERE c.domain = $1 \
+           AND EXISTS (SELECT 1 FROM referrals r WHERE r.domain = c.domain)) AS found",
     )
+    .bind::<Text, _>(domain)
+    .get_result::<Found>(conn)?
+    .found)
 }

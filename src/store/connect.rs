@@ -15,10 +15,12 @@ use diesel::{Connection, PgConnection};
 
 use crate::error::{Error, Result};
 
+use super::layout::Schemas;
 use super::watchdog;
 
-/// The timeouts of every database session (`HUNTER_PC_DB_*_TIMEOUT_SECS`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The timeouts of every database session (`HUNTER_PC_DB_*_TIMEOUT_SECS`), and the two
+/// schemas its `search_path` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectOptions {
     /// Per connection attempt (libpq's `connect_timeout`; one given in the URL wins).
     pub connect_timeout: Duration,
@@ -26,6 +28,8 @@ pub struct ConnectOptions {
     pub statement_timeout: Duration,
     /// `lock_timeout` of every session.
     pub lock_timeout: Duration,
+    /// hunter-pc's schema and Hunter's.
+    pub schemas: Schemas,
 }
 
 impl Default for ConnectOptions {
@@ -35,6 +39,7 @@ impl Default for ConnectOptions {
             connect_timeout: Duration::from_secs(10),
             statement_timeout: Duration::from_secs(60),
             lock_timeout: Duration::from_secs(10),
+            schemas: Schemas::default(),
         }
     }
 }
@@ -94,9 +99,10 @@ pub(crate) fn open(url: &str, opts: &ConnectOptions, purpose: Purpose) -> Result
 /// The `SET` batch a session starts with: its timeouts, and what its purpose wants.
 fn session_settings(opts: &ConnectOptions, purpose: Purpose) -> String {
     let mut sql = format!(
-        "SET statement_timeout = {}; SET lock_timeout = {}",
+        "SET statement_timeout = {}; SET lock_timeout = {}; {}",
         opts.statement_timeout.as_millis(),
-        opts.lock_timeout.as_millis()
+        opts.lock_timeout.as_millis(),
+        opts.schemas.data_search_path()
     );
     match purpose {
         Purpose::Plain => {}
@@ -510,7 +516,8 @@ mod tests {
         };
         assert_eq!(
             session_settings(&o, Purpose::Plain),
-            "SET statement_timeout = 60000; SET lock_timeout = 1500"
+            "SET statement_timeout = 60000; SET lock_timeout = 1500; \
+             SET search_path = \"hunter_pc\", \"public\", pg_temp"
         );
         assert!(session_settings(&o, Purpose::Pages).contains("'hunter-pc pages'"));
         assert!(session_settings(&o, Purpose::Run).ends_with("'hunter-pc run'"));

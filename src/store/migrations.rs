@@ -6,10 +6,28 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+use super::layout::{Schemas, quote};
 use crate::error::{Error, Result};
 
 /// The migrations compiled into this binary (`build.rs` makes cargo notice changes).
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// The tables each migration creates in hunter-pc's schema (its `down` drops them), by version:
+/// what `migrate down --dry-run` lists.
+const TABLES_OF: [(&str, &[&str]); 4] = [
+    ("20261201000001", &["hunter_tables"]),
+    ("20261201000002", &["referrals"]),
+    ("20261201000003", &["scans", "scores"]),
+    ("20261201000004", &["sync_runs", "sync_state"]),
+];
+
+/// The tables migration `version` creates in hunter-pc's schema.
+pub fn tables_of(version: &str) -> &'static [&'static str] {
+    TABLES_OF
+        .iter()
+        .find(|(v, _)| *v == version)
+        .map_or(&[], |(_, t)| *t)
+}
 
 /// One migration of this binary, by version and full name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,15 +100,23 @@ struct VersionRow {
     version: String,
 }
 
+/// diesel's bookkeeping table, in hunter-pc's schema.
+fn bookkeeping(schemas: &Schemas) -> String {
+    schemas.own_table("__diesel_schema_migrations")
+}
+
 /// Read the migration state without creating anything (a database never migrated has no
-/// bookkeeping table yet, and `status` changes nothing).
-pub fn migration_state(conn: &mut PgConnection) -> Result<MigrationState> {
-    let exists =
-        diesel::sql_query("SELECT to_regclass('__diesel_schema_migrations') IS NOT NULL AS exists")
-            .get_result::<Exists>(conn)?
-            .exists;
+/// schema of hunter-pc's nor bookkeeping table yet, and `status` changes nothing). The table is
+/// looked up by its qualified name: never through `search_path`, which could find another
+/// schema's.
+pub fn migration_state(conn: &mut PgConnection, schemas: &Schemas) -> Result<MigrationState> {
+    let table = bookkeeping(schemas);
+    let exists = diesel::sql_query("SELECT to_regclass($1) IS NOT NULL AS exists")
+        .bind::<Text, _>(&table)
+        .get_result::<Exists>(conn)?
+        .exists;
     let mut applied: Vec<String> = if exists {
-        diesel::sql_query("SELECT version FROM __diesel_schema_migrations ORDER BY version")
+        diesel::sql_query(format!("SELECT version FROM {table} ORDER BY version"))
             .load::<VersionRow>(conn)?
             .into_iter()
             .map(|r| r.version)
@@ -142,10 +168,37 @@ fn migration_error(e: impl std::fmt::Display) -> Error {
     Error::failure(format!("migration failed: {e}"))
 }
 
-/// Apply pending migrations in order, each in its own transaction, up to and including `to`.
-/// Returns the versions applied.
-pub fn migrate_up(conn: &mut PgConnection, to: Option<&str>) -> Result<Vec<String>> {
-    migration_state(conn)?.require_known()?;
+/// Run `f` with hunter-pc's schema as the session's only `search_path` (the migrations and
+/// diesel's bookkeeping go there), and the data sessions' path back afterwards.
+fn in_own_schema<T>(
+    conn: &mut PgConnection,
+    schemas: &Schemas,
+    f: impl FnOnce(&mut PgConnection) -> Result<T>,
+) -> Result<T> {
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute(&schemas.migration_search_path())?;
+    let out = f(conn);
+    conn.batch_execute(&schemas.data_search_path())?;
+    out
+}
+
+/// Apply pending migrations in order, each in its own transaction, up to and including `to`,
+/// creating hunter-pc's schema first when it does not exist. Returns the versions applied.
+pub fn migrate_up(
+    conn: &mut PgConnection,
+    schemas: &Schemas,
+    to: Option<&str>,
+) -> Result<Vec<String>> {
+    use diesel::connection::SimpleConnection;
+    migration_state(conn, schemas)?.require_known()?;
+    conn.batch_execute(&format!(
+        "CREATE SCHEMA IF NOT EXISTS {}",
+        quote(&schemas.own)
+    ))?;
+    in_own_schema(conn, schemas, |conn| apply(conn, to))
+}
+
+fn apply(conn: &mut PgConnection, to: Option<&str>) -> Result<Vec<String>> {
     let mut pending = conn
         .pending_migrations(MIGRATIONS)
         .map_err(migration_error)?;
@@ -184,8 +237,31 @@ pub fn down_plan(
     newest_first
 }
 
-/// Revert the given applied versions, newest first, each in its own transaction.
-pub fn migrate_down(conn: &mut PgConnection, versions: &[String]) -> Result<()> {
+/// Revert the given applied versions, newest first, each in its own transaction. When none is
+/// left applied, hunter-pc's schema is dropped (a migration cannot drop the schema that holds
+/// the bookkeeping it updates): its bookkeeping table, then the schema itself, `RESTRICT`, so
+/// an object someone else put there stops it instead of vanishing.
+pub fn migrate_down(conn: &mut PgConnection, schemas: &Schemas, versions: &[String]) -> Result<()> {
+    use diesel::connection::SimpleConnection;
+    in_own_schema(conn, schemas, |conn| revert(conn, versions))?;
+    if migration_state(conn, schemas)?.applied.is_empty() {
+        let dropped = conn.batch_execute(&format!(
+            "DROP TABLE IF EXISTS {}; DROP SCHEMA IF EXISTS {} RESTRICT",
+            bookkeeping(schemas),
+            quote(&schemas.own)
+        ));
+        if let Err(e) = dropped {
+            return Err(Error::failure(format!(
+                "every migration is reverted, but schema {} could not be dropped: {e} (remove \
+                 what else is in it, then drop it)",
+                schemas.own
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn revert(conn: &mut PgConnection, versions: &[String]) -> Result<()> {
     use diesel::migration::MigrationSource;
     let all =
         MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS).map_err(migration_error)?;
@@ -198,4 +274,16 @@ pub fn migrate_down(conn: &mut PgConnection, versions: &[String]) -> Result<()> 
         tracing::info!(version = %v, "reverted migration {}", m.name());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_migration_names_its_tables() {
+        let known = super::known_migrations();
+        assert_eq!(known.len(), super::TABLES_OF.len());
+        for m in known {
+            assert!(!super::tables_of(&m.version).is_empty(), "{}", m.name);
+        }
+    }
 }

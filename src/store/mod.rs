@@ -1,14 +1,21 @@
 //! The storage layer: every SQL statement of hunter-pc, one module per table family.
 //!
+//! hunter-pc keeps its complete record in a schema of its own and writes a projection of it
+//! into Hunter's tables, in the same transaction ([`layout`] has the two schemas and the shape
+//! of Hunter's tables; every data session resolves names through `search_path = own, hunter`).
+//!
 //! - this module: connections (with [`connect`]'s timeouts and keepalives, and the
 //!   [`watchdog`]), the page sessions' settings, row counts for `status`;
+//! - [`layout`]: the schemas, the database's shape, Hunter's column lengths;
+//! - [`hunter_tables`]: Hunter's five tables on an empty database (create, check, drop);
 //! - [`migrations`]: the embedded migrations, their state, the up/down plans;
 //! - [`lock`]: the bookkeeping session that holds the one-sync-at-a-time advisory lock;
-//! - [`referrals`]: `partner_center_referrals` (and the raw leads a page inserts with it):
-//!   the stored-row read and the batch write of a page, the listing;
-//! - [`companies`]: the `companies` table;
-//! - [`signals`]: `domain_signals`: which domains a sync scans, writing scans;
-//! - [`scores`]: `lead_scores`: the batch reads and writes of scoring;
+//! - [`referrals`]: `referrals` and its projections, Hunter's `partner_center_referrals` and
+//!   `raw_leads`: the stored-row read and the batch write of a page, the listing;
+//! - [`companies`]: Hunter's `companies`;
+//! - [`signals`]: `scans` and Hunter's `domain_signals`: which domains a sync scans, writing
+//!   scans;
+//! - [`scores`]: `scores` and Hunter's `lead_scores`: the batch reads and writes of scoring;
 //! - [`runs`]: `sync_runs`, the run record;
 //! - [`state`]: `sync_state`, the incremental cursor.
 //!
@@ -19,6 +26,8 @@
 
 pub mod companies;
 mod connect;
+pub mod hunter_tables;
+pub mod layout;
 pub mod lock;
 pub mod migrations;
 pub mod referrals;
@@ -29,6 +38,7 @@ pub mod state;
 pub mod watchdog;
 
 pub use connect::ConnectOptions;
+pub use layout::{Layout, Schemas, Shape};
 
 use diesel::PgConnection;
 use diesel::connection::SimpleConnection;
@@ -44,11 +54,29 @@ pub fn connect(url: &str, opts: &ConnectOptions) -> Result<PgConnection> {
     connect::open(url, opts, connect::Purpose::Plain)
 }
 
-/// Connect and require an up-to-date schema (78 otherwise): what every data command does first.
-pub fn connect_current(url: &str, opts: &ConnectOptions) -> Result<PgConnection> {
+/// Connect, and require a database shape hunter-pc works with and its schema up to date (78
+/// otherwise, naming what is missing): what every data command does first.
+pub fn connect_current(url: &str, opts: &ConnectOptions) -> Result<(PgConnection, Layout)> {
     let mut conn = connect(url, opts)?;
-    migrations::migration_state(&mut conn)?.require_current()?;
-    Ok(conn)
+    let layout = require_current(&mut conn, &opts.schemas)?;
+    Ok((conn, layout))
+}
+
+/// The shape of the database, which must be known, with hunter-pc's schema current (78
+/// otherwise). On an `empty` shape with every migration applied, Hunter's tables went missing
+/// since `migrate up` created them.
+pub fn require_current(conn: &mut PgConnection, schemas: &layout::Schemas) -> Result<Layout> {
+    let layout = layout::detect(conn, schemas)?;
+    layout.require_known()?;
+    migrations::migration_state(conn, schemas)?.require_current()?;
+    if !layout.has_hunter_tables() {
+        return Err(crate::error::Error::config(format!(
+            "Hunter's tables (companies, raw_leads, partner_center_referrals, domain_signals, \
+             lead_scores) are missing from schema {}: run `hunter-pc migrate up`",
+            schemas.hunter
+        )));
+    }
+    Ok(layout)
 }
 
 /// A session that plans and writes a sync's pages. Besides the timeouts, in the same round
@@ -72,15 +100,19 @@ pub fn after_page_writes(conn: &mut PgConnection) -> Result<()> {
     Ok(())
 }
 
-/// The tables of cli.md, in the order `status` lists their row counts.
-pub const TABLES: [&str; 7] = [
-    companies::TABLE,
-    referrals::RAW_LEADS,
+/// The tables of cli.md, hunter-pc's then Hunter's, in the order `status` lists their row
+/// counts.
+pub const TABLES: [&str; 10] = [
     referrals::TABLE,
     signals::TABLE,
     scores::TABLE,
     runs::TABLE,
     state::TABLE,
+    companies::TABLE,
+    referrals::RAW_LEADS,
+    referrals::HUNTER_TABLE,
+    signals::HUNTER_TABLE,
+    scores::HUNTER_TABLE,
 ];
 
 #[derive(QueryableByName)]
@@ -89,18 +121,53 @@ struct CountRow {
     n: Option<i64>,
 }
 
-/// Exact row counts of the tables in cli.md (for `status`).
-pub fn row_counts(conn: &mut PgConnection) -> Result<Vec<(&'static str, i64)>> {
+/// Exact row counts of the tables in cli.md that exist (for `status`; before `migrate up`
+/// some do not).
+pub fn row_counts(
+    conn: &mut PgConnection,
+    schemas: &layout::Schemas,
+) -> Result<Vec<(&'static str, i64)>> {
     let mut out = Vec::new();
-    for t in TABLES {
-        // Table names come from the constant list above, never from input.
-        let n = diesel::sql_query(format!("SELECT count(*)::bigint AS n FROM {t}"))
-            .get_result::<CountRow>(conn)?
-            .n
-            .unwrap_or(0);
-        out.push((t, n));
+    for (i, t) in TABLES.into_iter().enumerate() {
+        // Names from the constant list above, quoted; never from input.
+        let qualified = if i < 5 {
+            schemas.own_table(t)
+        } else {
+            schemas.hunter_table(t)
+        };
+        if exists(conn, &qualified)? {
+            out.push((t, count_rows(conn, &qualified)?));
+        }
     }
     Ok(out)
+}
+
+/// Whether a table given by its qualified name exists.
+fn exists(conn: &mut PgConnection, qualified: &str) -> Result<bool> {
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        found: bool,
+    }
+    Ok(
+        diesel::sql_query("SELECT to_regclass($1) IS NOT NULL AS found")
+            .bind::<Text, _>(qualified)
+            .get_result::<Found>(conn)?
+            .found,
+    )
+}
+
+/// The rows of a table given by its qualified name (0 when it does not exist).
+pub fn count_rows(conn: &mut PgConnection, qualified: &str) -> Result<i64> {
+    if !exists(conn, qualified)? {
+        return Ok(0);
+    }
+    Ok(
+        diesel::sql_query(format!("SELECT count(*)::bigint AS n FROM {qualified}"))
+            .get_result::<CountRow>(conn)?
+            .n
+            .unwrap_or(0),
+    )
 }
 
 /// A row as JSON text (`row_to_json(…)::text AS j`), for `status`.

@@ -1,5 +1,11 @@
-//! `domain_signals`: the DNS mail picture of each company domain, from its latest scan. Which
-//! domains a sync scans (pipeline.md §6, §7), and writing scans.
+//! `scans`: hunter-pc's DNS mail picture of each company domain, from its latest scan, and its
+//! projection into Hunter's `domain_signals`. Which domains a sync scans (pipeline.md §6,
+//! hunter-database.md §4), and writing scans.
+//!
+//! A domain's newest `domain_signals` row (by `scanned_at`, then `id`) is hunter-pc's when its id
+//! is the domain's `scans.hunter_signal_id`; any other row is Hunter's own scan. A domain whose
+//! newest row is Hunter's is judged by that row ([`effective`]): a completed scan of Hunter's
+//! is not repeated (unless `--rescan` or stale), and is scored from Hunter's columns.
 
 use std::collections::{HashMap, HashSet};
 
@@ -9,11 +15,58 @@ use diesel::sql_types::{Array, BigInt, Bool, Double, Int4, Nullable, Text, Times
 use serde::Serialize;
 
 use super::array_literal;
+use super::layout::Layout;
 use crate::error::Result;
-use crate::model::{Provider, ScanStatus};
+use crate::model::{
+    HUNTER_SCAN_COMPLETED, HUNTER_SCAN_NXDOMAIN, HUNTER_SCAN_SUCCESS, HUNTER_SCAN_TIMEOUT,
+    Provider, ScanStatus,
+};
 
-/// The table.
-pub const TABLE: &str = "domain_signals";
+/// hunter-pc's table of scans.
+pub const TABLE: &str = "scans";
+/// Hunter's table of signals, which receives the projection.
+pub const HUNTER_TABLE: &str = "domain_signals";
+
+/// The company domains of `c` (`driving`: a predicate on `c.domain`) with their scan as hunter-pc
+/// judges it: `s` hunter-pc's scan, `h` the domain's newest `domain_signals` row, `o.hunters`
+/// whether that row is Hunter's, and `e.status` the scan's status in hunter-pc's words (Hunter's
+/// completed scans read as `success`, `invalid_domain` as `nxdomain`, anything else as `failed`).
+/// `e.completed_at`: when the scan that counts was made. Hunter's status names and hunter-pc's
+/// are formatted in from [`crate::model`].
+pub(super) fn effective(driving: &str) -> String {
+    let completed = HUNTER_SCAN_COMPLETED
+        .iter()
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "FROM (SELECT c.domain, c.provider FROM companies c WHERE {driving}) c \
+         LEFT JOIN scans s ON s.domain = c.domain \
+         LEFT JOIN LATERAL (SELECT d.id, d.scan_status, d.scanned_at, d.mx_root, d.spf, d.dkim, \
+                                   d.dmarc_policy \
+                            FROM domain_signals d WHERE d.domain = c.domain \
+                            ORDER BY d.scanned_at DESC, d.id DESC LIMIT 1) h ON true \
+         CROSS JOIN LATERAL (SELECT h.id IS NOT NULL \
+                                    AND h.id IS DISTINCT FROM s.hunter_signal_id AS hunters) o \
+         CROSS JOIN LATERAL (SELECT \
+             CASE WHEN o.hunters THEN \
+                  CASE WHEN h.scan_status IN ({completed}) THEN '{success}' \
+                       WHEN h.scan_status = '{invalid}' THEN '{nx}' ELSE '{failed}' END \
+                  ELSE s.scan_status END AS status, \
+             CASE WHEN o.hunters THEN h.scanned_at ELSE s.scanned_at END AS completed_at) e",
+        success = ScanStatus::Success.as_str(),
+        invalid = HUNTER_SCAN_NXDOMAIN,
+        nx = ScanStatus::Nxdomain.as_str(),
+        failed = ScanStatus::Failed.as_str(),
+    )
+}
+
+/// [`effective`] over the company domains in `$n` and those with a referral.
+fn asked_or_referred(n: usize) -> String {
+    effective(&format!(
+        "c.domain = ANY(${n}) OR EXISTS (SELECT 1 FROM referrals r WHERE r.domain = c.domain)"
+    ))
+}
 
 /// A scan as its row stores it (without `scanned_at` and `attempts`). A failed scan knows
 /// nothing: its signals are all `None`. Serialised, it is the row's columns by name.
@@ -126,16 +179,17 @@ struct StaleRow {
 /// of company domains with a referral, oldest first ([`Refresh`]).
 pub fn plan(conn: &mut PgConnection, req: &PlanRequest) -> Result<ScanPlan> {
     let asked: Vec<&String> = req.touched.iter().chain(req.rescan).collect();
-    let rows: Vec<Candidate> = diesel::sql_query(
-        "SELECT c.domain, s.scan_status, \
-                s.scanned_at <= now() - $2 * interval '1 second' AS due, \
+    // `due`: an untouched domain whose scan failed (or whose newest row is an incomplete scan
+    // of Hunter's) is tried when hunter-pc last tried it at least `retry_secs` ago, or never.
+    let rows: Vec<Candidate> = diesel::sql_query(format!(
+        "SELECT c.domain, e.status AS scan_status, \
+                (s.scanned_at IS NULL OR s.scanned_at <= now() - $2 * interval '1 second') AS due, \
                 c.domain = ANY($1) AS touched \
-         FROM companies c LEFT JOIN domain_signals s ON s.domain = c.domain \
-         WHERE c.domain = ANY($1) \
-            OR ((s.domain IS NULL OR s.scan_status = $3) \
-                AND EXISTS (SELECT 1 FROM partner_center_referrals r WHERE r.domain = c.domain)) \
+         {from} \
+         WHERE c.domain = ANY($1) OR e.status IS NULL OR e.status = $3 \
          ORDER BY c.domain",
-    )
+        from = asked_or_referred(1),
+    ))
     .bind::<Array<Text>, _>(&asked)
     .bind::<Double, _>(req.retry_secs as f64)
     .bind::<Text, _>(ScanStatus::Failed.as_str())
@@ -175,18 +229,23 @@ pub fn plan(conn: &mut PgConnection, req: &PlanRequest) -> Result<ScanPlan> {
         Vec::new()
     } else {
         let after = req.refresh.after_days;
-        let rows: Vec<StaleRow> = diesel::sql_query(
-            "SELECT s.domain FROM domain_signals s \
-             WHERE s.scan_status <> $1 \
-               AND s.scanned_at <= now() - CASE \
-                     WHEN s.scan_error IS NOT NULL THEN $2 * interval '1 second' \
-                     WHEN s.scan_status = $3 THEN $4 * interval '1 day' \
-                     ELSE $5 * interval '1 day' END \
-               AND EXISTS (SELECT 1 FROM partner_center_referrals r WHERE r.domain = s.domain) \
-               AND s.domain <> ALL($6) \
-             ORDER BY s.scanned_at, s.domain \
+        // A refresh that failed is tried again after the retry interval: hunter-pc's own scan
+        // keeps its signals and gets `scan_error`; a Hunter scan keeps its row and hunter-pc's
+        // attempt is its `scans` row.
+        let rows: Vec<StaleRow> = diesel::sql_query(format!(
+            "SELECT c.domain {from} \
+             WHERE e.status <> $1 \
+               AND CASE WHEN NOT o.hunters AND s.scan_error IS NOT NULL \
+                     THEN s.scanned_at <= now() - $2 * interval '1 second' \
+                     ELSE e.completed_at <= now() - CASE WHEN e.status = $3 \
+                            THEN $4 * interval '1 day' ELSE $5 * interval '1 day' END \
+                          AND (s.scan_error IS NULL \
+                               OR s.scanned_at <= now() - $2 * interval '1 second') END \
+               AND c.domain <> ALL($6) \
+             ORDER BY e.completed_at, c.domain \
              LIMIT $7",
-        )
+            from = effective("EXISTS (SELECT 1 FROM referrals r WHERE r.domain = c.domain)"),
+        ))
         .bind::<Text, _>(ScanStatus::Failed.as_str())
         .bind::<Double, _>(req.retry_secs as f64)
         .bind::<Text, _>(ScanStatus::Nxdomain.as_str())
@@ -209,12 +268,13 @@ pub fn plan(conn: &mut PgConnection, req: &PlanRequest) -> Result<ScanPlan> {
     })
 }
 
-/// Upsert the scans of company domains (other domains are ignored) in one statement, and let
-/// each company's provider follow its completed scan ([`super::companies::follow_scans`]), in
-/// one transaction. A first scan that fails is stored with its error and NULL signals; a
-/// failed rescan keeps the previous status and signals and records only `scan_error`,
-/// `scanned_at` and one more attempt.
-pub fn write<I>(conn: &mut PgConnection, scans: I) -> Result<()>
+/// Store scans of company domains (other domains are ignored), in one transaction:
+/// - hunter-pc's `scans` upserted in one statement. A first scan that fails is stored with its
+///   error and NULL signals; a failed rescan keeps the previous status and signals and records
+///   only `scan_error`, `scanned_at` and one more attempt.
+/// - The projection into Hunter's `domain_signals` ([`project`]).
+/// - Each company's provider follows its completed scan ([`super::companies::follow_scans`]).
+pub fn write<I>(conn: &mut PgConnection, layout: &Layout, scans: I) -> Result<()>
 where
     I: IntoIterator,
     I::Item: Into<SignalsRow>,
@@ -251,9 +311,70 @@ where
             .bind::<Array<Nullable<Int4>>, _>(column(&rows, |r| r.dmarc_coverage))
             .bind::<Text, _>(ScanStatus::Failed.as_str())
             .execute(conn)?;
+        project(conn, layout, &rows)?;
         super::companies::follow_scans(conn, &domains, &statuses, &providers)?;
         Ok(())
     })
+}
+
+/// The projection of scans into Hunter's `domain_signals` (hunter-database.md §4), one
+/// statement: a completed scan (also NXDOMAIN: `success` without MX) replaces the domain's
+/// rows by one, carrying `registrar`, `expires_at` and `nameservers` over from the newest row
+/// it replaces; a failed scan writes a `dns_timeout` row only when the domain has no row at
+/// all (a failed rescan leaves Hunter's rows as they are). The id of each inserted row becomes
+/// the domain's `scans.hunter_signal_id`. Text is cut to Hunter's lengths.
+fn project(conn: &mut PgConnection, layout: &Layout, rows: &[SignalsRow]) -> Result<usize> {
+    let fit = |column: &str| match layout.max_len(HUNTER_TABLE, column) {
+        Some(n) => format!("left(x.{column}, {n})"),
+        None => format!("x.{column}"),
+    };
+    let sql = format!(
+        "WITH x AS ( \
+           SELECT x.* FROM unnest($1::text[], $2::text[], $3::bool[], $4::bool[], $5::text[], \
+                                  $6::int4[], $7::text[], $8::text[]) \
+                  AS x(domain, scan_status, spf, dkim, dmarc_policy, dmarc_coverage, mx_root, \
+                       local_provider) \
+           JOIN companies c ON c.domain = x.domain), \
+         done AS (SELECT * FROM x WHERE x.scan_status <> $9), \
+         old AS ( \
+           SELECT DISTINCT ON (d.domain) d.domain, d.registrar, d.expires_at, d.nameservers \
+           FROM domain_signals d WHERE d.domain IN (SELECT domain FROM done) \
+           ORDER BY d.domain, d.scanned_at DESC, d.id DESC), \
+         gone AS (DELETE FROM domain_signals d WHERE d.domain IN (SELECT domain FROM done)), \
+         completed AS ( \
+           INSERT INTO domain_signals (domain, spf, dkim, dmarc_policy, dmarc_coverage, mx_root, \
+                                       local_provider, registrar, expires_at, nameservers, \
+                                       scan_status, scanned_at) \
+           SELECT x.domain, x.spf, x.dkim, {dmarc}, x.dmarc_coverage, {mx_root}, {local}, \
+                  o.registrar, o.expires_at, o.nameservers, $10, now() \
+           FROM done x LEFT JOIN old o ON o.domain = x.domain \
+           RETURNING id, domain), \
+         timed_out AS ( \
+           INSERT INTO domain_signals (domain, scan_status, scanned_at) \
+           SELECT x.domain, $11, now() FROM x \
+           WHERE x.scan_status = $9 \
+             AND NOT EXISTS (SELECT 1 FROM domain_signals d WHERE d.domain = x.domain) \
+           RETURNING id, domain) \
+         UPDATE scans s SET hunter_signal_id = n.id \
+         FROM (SELECT * FROM completed UNION ALL SELECT * FROM timed_out) n \
+         WHERE s.domain = n.domain",
+        dmarc = fit("dmarc_policy"),
+        mx_root = fit("mx_root"),
+        local = fit("local_provider"),
+    );
+    Ok(diesel::sql_query(sql)
+        .bind::<Array<Text>, _>(column(rows, |r| r.domain.as_str()))
+        .bind::<Array<Text>, _>(column(rows, |r| r.scan_status.as_str()))
+        .bind::<Array<Nullable<Bool>>, _>(column(rows, |r| r.spf))
+        .bind::<Array<Nullable<Bool>>, _>(column(rows, |r| r.dkim))
+        .bind::<Array<Nullable<Text>>, _>(column(rows, |r| r.dmarc_policy.as_deref()))
+        .bind::<Array<Nullable<Int4>>, _>(column(rows, |r| r.dmarc_coverage))
+        .bind::<Array<Nullable<Text>>, _>(column(rows, |r| r.mx_root.as_deref()))
+        .bind::<Array<Nullable<Text>>, _>(column(rows, |r| r.local_provider.as_deref()))
+        .bind::<Text, _>(ScanStatus::Failed.as_str())
+        .bind::<Text, _>(HUNTER_SCAN_SUCCESS)
+        .bind::<Text, _>(HUNTER_SCAN_TIMEOUT)
+        .execute(conn)?)
 }
 
 /// One column of the rows, as the array `unnest` takes.
@@ -292,7 +413,7 @@ fn upsert_sql() -> String {
         .collect::<Vec<_>>()
         .join(", ");
     format!(
-        "INSERT INTO domain_signals AS d \
+        "INSERT INTO scans AS d \
              (domain, scan_status, scan_error, {names}, scanned_at, attempts) \
          SELECT x.domain, x.scan_status, x.scan_error, {values}, now(), 1 \
          FROM unnest($1::text[], $2::text[], $3::text[], {arrays}) \
@@ -323,11 +444,10 @@ pub fn stamps(
     conn: &mut PgConnection,
     domains: &[String],
 ) -> Result<HashMap<String, (DateTime<Utc>, i32)>> {
-    let rows: Vec<Stamp> = diesel::sql_query(
-        "SELECT domain, scanned_at, attempts FROM domain_signals WHERE domain = ANY($1)",
-    )
-    .bind::<Array<Text>, _>(domains)
-    .load(conn)?;
+    let rows: Vec<Stamp> =
+        diesel::sql_query("SELECT domain, scanned_at, attempts FROM scans WHERE domain = ANY($1)")
+            .bind::<Array<Text>, _>(domains)
+            .load(conn)?;
     Ok(rows
         .into_iter()
         .map(|r| (r.domain, (r.scanned_at, r.attempts)))

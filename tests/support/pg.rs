@@ -124,9 +124,14 @@ impl TestDb {
         let mut tpl = TEMPLATE.lock().unwrap();
         if tpl.is_none() {
             let t = TestDb::empty();
-            let mut conn = PgConnection::establish(&t.url).unwrap();
-            hunter_pc::store::migrations::migrate_up(&mut conn, None).expect("migrate template");
-            drop(conn);
+            // What `hunter-pc migrate up` does on an empty database: hunter-pc's schema, and
+            // Hunter's five tables (database shape `created`).
+            hunter_pc::ops::migrate::Migrate::open(
+                &t.url,
+                &hunter_pc::store::ConnectOptions::default(),
+            )
+            .and_then(|mut m| m.up(None))
+            .expect("migrate template");
             let name = t.name.clone();
             std::mem::forget(t); // the template lives until the process ends
             *tpl = Some(name);
@@ -142,8 +147,14 @@ impl TestDb {
         TestDb { name, url }
     }
 
+    /// A session that sees hunter-pc's tables (schema `hunter_pc`) and Hunter's (`public`) by
+    /// their unqualified names, as hunter-pc's own sessions do.
     pub fn conn(&self) -> PgConnection {
-        PgConnection::establish(&self.url).expect("connect to test database")
+        use diesel::connection::SimpleConnection;
+        let mut conn = PgConnection::establish(&self.url).expect("connect to test database");
+        conn.batch_execute("SET search_path = hunter_pc, public")
+            .expect("set search_path");
+        conn
     }
 
     /// One integer from a query whose column is `n` (NULL reads as 0).
@@ -195,4 +206,10 @@ fn cleanup() {
     if let Some(dir) = THROWAWAY_DIR.lock().ok().and_then(|mut d| d.take()) {
         stop_throwaway(&dir);
     }
+}
+
+/// The layout hunter-pc finds in a test database (default schemas), for calling the library.
+pub fn layout(conn: &mut PgConnection) -> hunter_pc::store::Layout {
+    hunter_pc::store::layout::detect(conn, &hunter_pc::store::Schemas::default())
+        .expect("detect the database's shape")
 }

@@ -105,7 +105,7 @@ impl World {
 
     /// Every data row with its `xmin` (changes on any write).
     pub fn snapshot(&self) -> String {
-        ["companies", "raw_leads", "partner_center_referrals"]
+        ["companies", "raw_leads", "referrals"]
             .iter()
             .map(|t| {
                 self.text(&format!(
@@ -128,7 +128,7 @@ impl World {
 pub fn contents(db: &TestDb) -> String {
     let referrals = db.text("SELECT string_agg(concat_ws('|', r.referral_id, r.content_hash, r.domain, r.link_status, c.domain), \
          E'\\n' ORDER BY r.referral_id) AS t \
-         FROM partner_center_referrals r LEFT JOIN companies c ON c.id = r.linked_lead_id",
+         FROM referrals r LEFT JOIN companies c ON c.id = r.company_id",
     );
     let leads = db.text(
         "SELECT string_agg(id || ' ' || n, E'\\n' ORDER BY id) AS t FROM \

@@ -1,0 +1,1 @@
+DROP TABLE hunter_tables;

@@ -1,1 +1,0 @@
-DROP TABLE partner_center_referrals;

@@ -1,0 +1,2 @@
+DROP TABLE scores;
+DROP TABLE scans;

@@ -1,2 +1,0 @@
-DROP TABLE lead_scores;
-DROP TABLE domain_signals;
