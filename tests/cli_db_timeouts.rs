@@ -106,6 +106,8 @@ fn a_write_blocked_by_another_sessions_lock_ends_the_run_within_the_lock_timeout
     }
     // The third page names a company another session holds locked.
     referrals[250]["customerProfile"]["website"] = Value::from("https://blocked.example.com");
+    // A tenant id makes the company M365: its row is written (an unchanged company is not).
+    referrals[250]["azureTenantId"] = Value::from("0b1f7c2e-3a4d-4e5f-8a9b-1c2d3e4f5a6b");
     db.conn()
         .batch_execute(
             "INSERT INTO companies (domain, canonical_name) VALUES ('example.com', 'Blocked')",

@@ -250,6 +250,8 @@ fn status_tells_the_run_in_progress_from_the_last_finished_run_and_the_last_ok_a
         r["direction"] = Value::from("Incoming");
     }
     items[0]["customerProfile"]["website"] = Value::from("https://www.blockedstatus.com");
+    // A tenant id makes the company M365: its row is written (an unchanged company is not).
+    items[0]["azureTenantId"] = Value::from("0b1f7c2e-3a4d-4e5f-8a9b-1c2d3e4f5a6b");
     let file = write_ndjson(w.home.path(), &items);
     w.db.conn()
         .batch_execute(
@@ -339,6 +341,8 @@ fn a_running_row_whose_process_is_gone_is_shown_abandoned_not_running() {
         r["direction"] = Value::from("Incoming");
     }
     items[0]["customerProfile"]["website"] = Value::from("https://killedrun.com");
+    // A tenant id makes the company M365: its row is written (an unchanged company is not).
+    items[0]["azureTenantId"] = Value::from("0b1f7c2e-3a4d-4e5f-8a9b-1c2d3e4f5a6b");
     let file = write_ndjson(w.home.path(), &items);
     w.db.conn()
         .batch_execute(

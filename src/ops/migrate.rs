@@ -104,6 +104,26 @@ impl Migrate {
         !self.state.applied.is_empty() && plan.len() == self.state.applied.len()
     }
 
+    /// On a `created` database, a partial `down` may not revert the tables that tell hunter-pc's
+    /// rows in Hunter's tables from others' (without them the five tables could never be
+    /// checked, and so never dropped, by a later `down --all`).
+    fn partial_down_blocker(&self, plan: &[String]) -> Option<String> {
+        let record = ["referrals", "scans", "scores"];
+        (self.layout.shape == Shape::Created
+            && !self.reverts_all(plan)
+            && plan
+                .iter()
+                .any(|v| migrations::tables_of(v).iter().any(|t| record.contains(t))))
+        .then(|| {
+            format!(
+                "hunter-pc created Hunter's tables in schema {} and its referrals, scans and \
+                 scores say which of their rows are its own: revert them only with \
+                 `migrate down --all`",
+                self.db.schemas.hunter
+            )
+        })
+    }
+
     /// What reverting `plan` drops, with row counts, for `--dry-run`; and why it may not.
     pub fn down_objects(&mut self, plan: &[String]) -> Result<(Vec<Dropped>, Vec<String>)> {
         let schemas = self.db.schemas.clone();
@@ -116,7 +136,7 @@ impl Migrate {
                 });
             }
         }
-        let mut blockers = Vec::new();
+        let mut blockers: Vec<String> = self.partial_down_blocker(plan).into_iter().collect();
         if self.reverts_all(plan) {
             out.push(Dropped {
                 what: format!("schema {} (and its migration bookkeeping)", schemas.own),
@@ -129,7 +149,7 @@ impl Migrate {
                         rows: Some(c.rows),
                     });
                 }
-                blockers = hunter_tables::drop_blockers(&mut self.conn, &schemas)?;
+                blockers.extend(hunter_tables::drop_blockers(&mut self.conn, &schemas)?);
             }
         }
         Ok((out, blockers))
@@ -140,6 +160,11 @@ impl Migrate {
     pub fn down(&mut self, plan: &[String]) -> Result<()> {
         self.state.require_known()?;
         let _lock = self.lock()?;
+        if let Some(why) = self.partial_down_blocker(plan) {
+            return Err(Error::failure(format!(
+                "not reverting: {why}; nothing was reverted"
+            )));
+        }
         let schemas = self.db.schemas.clone();
         if self.reverts_all(plan) && self.layout.shape == Shape::Created {
             let blockers = hunter_tables::drop_blockers(&mut self.conn, &schemas)?;

@@ -655,14 +655,8 @@ fn write_rows(conn: &mut PgConnection, target: &Target, items: &[&Prepared]) -> 
                 provider: company[d].1,
             })
             .collect();
-        // An existing company is touched (updated_at) by a new or changed referral; a forced
-        // re-derivation that changes nothing writes nothing.
-        let changed: Vec<&str> = items
-            .iter()
-            .filter(|p| p.change != Change::Forced)
-            .filter_map(|p| p.fields.domain.as_deref())
-            .collect();
-        let rows = companies::write_page(conn, &named, &changed)?;
+        // An existing company is Hunter's row: written only when its provider changes.
+        let rows = companies::write_page(conn, &named)?;
         w.statements += 1;
         for r in rows {
             company_ids.insert(r.domain.clone(), r.id);

@@ -32,7 +32,7 @@ pub struct RescoreSummary {
     pub changed_score: i64,
     /// Of those, how many got a different `segment` (or had no score before).
     pub changed_segment: i64,
-    /// `lead_scores` rows inserted or updated (any column changed); 0 on a dry run.
+    /// hunter-pc's `scores` rows inserted or updated (any column changed); 0 on a dry run.
     pub written: i64,
     /// Stale `lead_scores` rows removed: never scanned and no Azure tenant id any more.
     pub removed: i64,

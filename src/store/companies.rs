@@ -37,16 +37,11 @@ pub struct PageCompany {
     pub inserted: bool,
 }
 
-/// The companies of a page, in one statement. Written: new companies, companies whose domain is
-/// in `touched` (a new or changed referral: `updated_at`), and those whose provider changes. Any
-/// other company is not touched (not even locked); its id is read instead. Returns every named
-/// company's id. The stored rows are looked up by `= ANY` (index probes): a join lets the
-/// planner scan the whole table.
-pub fn write_page(
-    conn: &mut PgConnection,
-    named: &[Named],
-    touched: &[&str],
-) -> Result<Vec<PageCompany>> {
+/// The companies of a page, in one statement. Written: new companies, and those whose provider
+/// changes (with `updated_at`). Any other company is Hunter's row as it is: not written (not
+/// even locked); its id is read instead. Returns every named company's id. The stored rows are
+/// looked up by `= ANY` (index probes): a join lets the planner scan the whole table.
+pub fn write_page(conn: &mut PgConnection, named: &[Named]) -> Result<Vec<PageCompany>> {
     if named.is_empty() {
         return Ok(Vec::new());
     }
@@ -65,7 +60,7 @@ pub fn write_page(
            INSERT INTO companies (domain, canonical_name, provider) \
            SELECT i.domain, i.name, i.provider FROM incoming i \
              LEFT JOIN stored c ON c.domain = i.domain \
-            WHERE c.id IS NULL OR i.domain = ANY($4) \
+            WHERE c.id IS NULL \
                OR c.provider IS DISTINCT FROM COALESCE(i.provider, c.provider) \
            ON CONFLICT (domain) DO UPDATE SET \
              provider = COALESCE(excluded.provider, companies.provider), updated_at = now() \
@@ -77,7 +72,6 @@ pub fn write_page(
     .bind::<Array<Text>, _>(&domains)
     .bind::<Array<Text>, _>(&names)
     .bind::<Array<Nullable<Text>>, _>(&providers)
-    .bind::<Array<Text>, _>(touched)
     .load(conn)?)
 }
 

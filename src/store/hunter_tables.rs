@@ -299,7 +299,9 @@ pub fn drop_created(conn: &mut PgConnection, schemas: &Schemas) -> Result<()> {
 /// Exit 1: the tables hunter-pc created are Hunter's now.
 pub fn not_droppable(schemas: &Schemas, blockers: &[String]) -> Error {
     Error::failure(format!(
-        "not reverting: hunter-pc created Hunter's tables in schema {} and cannot drop them: {};          nothing was dropped (Hunter uses them now: leave hunter-pc installed, or remove what          depends on them first)",
+        "not reverting: hunter-pc created Hunter's tables in schema {} and cannot drop them: {}; \
+         nothing was dropped (Hunter uses them now: leave hunter-pc installed, or remove what \
+         depends on them first)",
         schemas.hunter,
         blockers.join("; ")
     ))

@@ -187,10 +187,16 @@ pub fn hunter_cuts(
 ) -> Vec<String> {
     let mut out = Vec::new();
     let mut cut = |table: &str, column: &str, value: Option<&str>, dropped: bool| {
+        let new_company = table == "companies";
         if let (Some(v), Some(n)) = (value, layout.max_len(table, column))
             && v.chars().count() > n
         {
-            out.push(if dropped {
+            out.push(if new_company {
+                format!(
+                    "the company name is longer than Hunter's {table}.{column}: a company it \
+                     creates is named with its first {n} characters"
+                )
+            } else if dropped {
                 format!(
                     "{column} is longer than Hunter's {table}.{column} ({n} characters): not \
                      written there (kept in hunter-pc's referrals)"
@@ -358,7 +364,9 @@ pub fn write_sql(layout: &Layout) -> String {
          differing AS ( \
            SELECT i.* FROM incoming i LEFT JOIN stored p ON p.referral_id = i.referral_id \
             WHERE i.keep AND (p.id IS NULL \
-               OR (p.content_hash, {p_tracked}) IS DISTINCT FROM (i.content_hash, {i_tracked}))), \
+               OR (p.content_hash, {p_tracked}) IS DISTINCT FROM (i.content_hash, {i_tracked}) \
+               OR NOT EXISTS (SELECT 1 FROM partner_center_referrals h \
+                              WHERE h.referral_id = i.referral_id))), \
          tracked AS ( \
            INSERT INTO referrals (referral_id, {tracked}, content_hash, raw_data) \
            SELECT referral_id, {tracked}, content_hash, raw_data FROM differing \
@@ -575,6 +583,6 @@ mod tests {
         assert_eq!(w.len(), 3, "{w:?}");
         assert!(w[0].contains("company_name") && w[0].contains("cut to 255"));
         assert!(w[1].contains("email") && w[1].contains("not written"));
-        assert!(w[2].contains("canonical_name"));
+        assert!(w[2].contains("canonical_name") && w[2].contains("first 255"));
     }
 }

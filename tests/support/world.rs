@@ -24,8 +24,12 @@ pub struct World {
 
 impl World {
     pub fn new(referrals: Vec<Value>) -> World {
+        World::on(TestDb::migrated(), referrals)
+    }
+
+    /// A world on a database the caller prepared (e.g. a Hunter database after `migrate up`).
+    pub fn on(db: TestDb, referrals: Vec<Value>) -> World {
         let home = tempfile::tempdir().unwrap();
-        let db = TestDb::migrated();
         let pc = StandIn::start();
         pc.set_referrals(referrals);
         let signin = SignInStandIn::start();
