@@ -62,7 +62,7 @@ pub enum Command {
     /// Fetch, record, scan and score referrals once
     #[command(after_help = SYNC_EXAMPLES)]
     Sync(SyncArgs),
-    /// Apply or revert the embedded schema migrations
+    /// Apply or revert hunter-pc's schema migrations
     #[command(subcommand, after_help = MIGRATE_EXAMPLES)]
     Migrate(MigrateCommand),
     /// Recompute scores from stored signals and referral facts
@@ -153,7 +153,8 @@ pub struct SyncArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum MigrateCommand {
-    /// Apply pending migrations (all, or up to and including --to)
+    /// Apply pending migrations (all, or up to and including --to); on an empty database also
+    /// create Hunter's five tables
     Up {
         /// Apply up to and including VERSION (e.g. 20261201000003)
         #[arg(long, value_name = "VERSION")]
@@ -162,7 +163,8 @@ pub enum MigrateCommand {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Revert migrations (one by default)
+    /// Revert migrations (one by default); the last drops hunter-pc's schema (and Hunter's
+    /// tables only when hunter-pc created them)
     Down {
         /// Revert this many migrations
         #[arg(long, value_name = "N", conflicts_with_all = ["to", "all"])]
@@ -177,7 +179,7 @@ pub enum MigrateCommand {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Applied and pending migrations
+    /// Applied and pending migrations, and the database shape
     Status(JsonArg),
     /// Revert the newest migration and apply it again
     Redo,
@@ -292,7 +294,7 @@ const MIGRATE_EXAMPLES: &str = "\
 Examples:
   hunter-pc migrate up                    # apply every pending migration
   hunter-pc migrate status --json         # applied and pending versions
-  hunter-pc migrate down --all --dry-run  # list what a full rollback would revert";
+  hunter-pc migrate down --all --dry-run  # what a full rollback would revert and drop";
 
 const RESCORE_EXAMPLES: &str = "\
 Examples:
@@ -307,7 +309,7 @@ Examples:
 
 const SCAN_EXAMPLES: &str = "\
 Examples:
-  hunter-pc scan contoso.com.tr  # scan now; a company's domain is stored and rescored
+  hunter-pc scan contoso.com.tr  # scan now; stored and rescored when a referral names it
   hunter-pc scan --json contoso.com.tr fabrikam.de";
 
 const COMPLETIONS_EXAMPLES: &str = "\

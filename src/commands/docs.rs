@@ -2,8 +2,9 @@
 //! so `--help`, the man page and `status --json` never drift apart.
 //!
 //! The man page is one page, `hunter-pc(1)`: every command with its options and examples,
-//! then SETTINGS (from [`config::KEYS`]), ENVIRONMENT, FILES, EXIT STATUS (from
-//! [`EXIT_CODES`]) and EXAMPLES. It names no other page.
+//! then SETTINGS (from [`config::KEYS`]), ENVIRONMENT, FILES, DATABASE (the two schemas and the
+//! database shapes, from [`SHAPES`]), EXIT STATUS (from [`EXIT_CODES`]) and EXAMPLES. It names
+//! no other page. README's tables of settings, shapes and exit codes come from the same tables.
 
 use clap::{Arg, CommandFactory};
 use clap_mangen::roff::{Inline, Roff, bold, italic, roman};
@@ -11,6 +12,7 @@ use clap_mangen::roff::{Inline, Roff, bold, italic, roman};
 use crate::cli::Cli;
 use crate::config;
 use crate::error::Result;
+use crate::store::Shape;
 
 /// One exit code: what it means and what an operator does about it.
 pub struct ExitCode {
@@ -76,9 +78,59 @@ pub const EXIT_CODES: &[ExitCode] = &[
     },
     ExitCode {
         code: 78,
-        meaning: "Configuration missing or invalid (also an unreadable config file), or \
-                  migrations pending.",
-        action: "Fix the setting or file the error names, or run hunter-pc migrate up.",
+        meaning: "Configuration missing or invalid (also an unreadable config file), \
+                  migrations pending, or a database whose tables are not a Hunter database \
+                  hunter-pc knows (shape unknown, e.g. Hunter older than v1.1).",
+        action: "Fix the setting or file the error names, run hunter-pc migrate up, or upgrade \
+                 Hunter first.",
+    },
+];
+
+/// One shape of the database (`status --json`: `database.shape`): what hunter-pc finds in
+/// Hunter's schema, and what it does there.
+pub struct ShapeDoc {
+    pub shape: Shape,
+    pub found: &'static str,
+    pub does: &'static str,
+}
+
+/// Every database shape, in the order the man page and README list them.
+pub const SHAPES: &[ShapeDoc] = &[
+    ShapeDoc {
+        shape: Shape::Hunter,
+        found: "Hunter's newest line (branch feature/partner-center-phase1): the five tables, \
+                and partner_center_referrals has engagement_id, link_status and direction.",
+        does: "Works. partner_center_referrals gets every column hunter-pc derives, with \
+               link_status and linked_lead_id.",
+    },
+    ShapeDoc {
+        shape: Shape::HunterV11,
+        found: "Hunter v1.1 (tag v1.1.0): the five tables, partner_center_referrals without the \
+                newest line's columns.",
+        does: "Works. partner_center_referrals gets the columns v1.1 has (no direction, \
+               link_status, linked_lead_id, ...).",
+    },
+    ShapeDoc {
+        shape: Shape::Empty,
+        found: "None of the five tables.",
+        does: "migrate up creates them as Hunter's newest models do, and the shape becomes \
+               created; until then every command that needs the tables exits 78.",
+    },
+    ShapeDoc {
+        shape: Shape::Created,
+        found: "The five tables, created by hunter-pc's migrate up on an empty database (its \
+                hunter_tables names them).",
+        does: "Works as on Hunter's newest line. migrate down --all drops the five tables too, \
+               but only when nothing else depends on them and they hold only rows hunter-pc \
+               wrote.",
+    },
+    ShapeDoc {
+        shape: Shape::Unknown,
+        found: "Anything else: a Hunter older than v1.1 (no partner_center_referrals), a missing \
+                table or column, a column of a type hunter-pc cannot write, or a NOT NULL column \
+                without a default that hunter-pc does not write.",
+        does: "Refused: every command that uses the database exits 78 naming each problem and \
+               changes nothing. Upgrade Hunter first.",
     },
 ];
 
@@ -147,6 +199,7 @@ pub fn man_page() -> String {
     settings(&mut r);
     environment(&mut r);
     files(&mut r);
+    database(&mut r);
     exit_status(&mut r);
 
     r.control("SH", ["EXAMPLES"]);
@@ -172,6 +225,23 @@ pub fn settings_markdown() -> String {
         out.push_str(&format!(
             "| `{}`{flag} | `{}` | {} | {} |\n",
             key.env, key.file_key, key.default, key.meaning
+        ));
+    }
+    out
+}
+
+/// The table of database shapes in README.md ("Installing into Hunter's database"), from
+/// [`SHAPES`].
+pub fn shapes_markdown() -> String {
+    let mut out = String::from(
+        "| shape | what hunter-pc finds in Hunter's schema | what it does |\n|---|---|---|\n",
+    );
+    for s in SHAPES {
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            s.shape.as_str(),
+            s.found,
+            s.does
         ));
     }
     out
@@ -415,6 +485,27 @@ fn files(r: &mut Roff) {
     }
 }
 
+fn database(r: &mut Roff) {
+    r.control("SH", ["DATABASE"]);
+    for p in DATABASE {
+        paragraph(r, p);
+    }
+    r.control("PP", []);
+    r.text([roman(
+        "Every command that uses the database first reads the shape of Hunter's tables, by \
+         tables, columns and types only (never by index or constraint names); hunter-pc status \
+         and hunter-pc migrate status show it (database.shape in status --json):",
+    )]);
+    for s in SHAPES {
+        r.control("TP", []);
+        r.text([bold(s.shape.as_str())]);
+        r.text([roman(format!("{} {}", s.found, s.does))]);
+    }
+    for p in ROLLBACK {
+        paragraph(r, p);
+    }
+}
+
 fn exit_status(r: &mut Roff) {
     r.control("SH", ["EXIT STATUS"]);
     r.text([roman(
@@ -442,13 +533,50 @@ const DESCRIPTION: &[&str] = &[
      runs hunter-pc sync every 10 minutes. Each sync reads the new and changed referrals, works \
      out each one's category and customer domain, records it, upserts the company, scans the \
      domain's DNS mail records (MX, SPF, DMARC, DKIM) to tell its mail provider, and scores \
-     the lead.",
+     the lead. It keeps its own record in a schema of its own and writes the leads into \
+     Hunter's tables, where Hunter's lead list shows them (see DATABASE).",
     "stdout carries data only (tables, JSON, CSV); logs, progress bars and messages go to \
      stderr. Logs are text on a terminal and JSON lines otherwise (the journal, pipes).",
     "Set-up on a server: install with scripts/install from the source tree, put the database \
      URL, the app registration's client id and the tenant id into /etc/hunter-pc/config.toml, \
      run hunter-pc migrate up, sign in as the service user, and enable hunter-pc-sync.timer \
      (see EXAMPLES).",
+];
+
+/// The DATABASE section before the shapes.
+const DATABASE: &[&str] = &[
+    "hunter-pc works in Hunter's Postgres database (DATABASE_URL) and uses two schemas there. \
+     Its own, HUNTER_PC_SCHEMA (default hunter_pc), holds its complete record and nothing \
+     else: referrals (every referral, full length), scans (its DNS scan of each company \
+     domain), scores (its score of each company domain with a referral), sync_runs, \
+     sync_state (the cursor), hunter_tables (the tables of Hunter's it created, if any) and \
+     the migrations' bookkeeping. migrate up creates this schema and migrate down --all drops \
+     it; migrations run with it as their only search_path.",
+    "Hunter's, HUNTER_PC_HUNTER_SCHEMA (default public), holds Hunter's five tables: \
+     companies, raw_leads, partner_center_referrals, domain_signals and lead_scores. In the \
+     same transaction as its own rows, hunter-pc writes into them what Hunter's lead list \
+     reads, for the companies of Partner Center referrals only: the company (canonical_name \
+     when it creates one, provider, updated_at; no other column of Hunter's), a raw lead per \
+     new or changed referral, the referral, one domain_signals row per domain it scanned and \
+     one lead_scores row per domain it scored. Ids there are Hunter's integers; text is cut \
+     to Hunter's column lengths with a warning (an email or website that does not fit is \
+     written as NULL; a referral id that does not fit skips the referral as invalid). A \
+     domain whose newest domain_signals row is Hunter's own completed scan is not scanned \
+     again (unless sync --rescan, or the scan is older than HUNTER_PC_RESCAN_AFTER_DAYS) and \
+     is scored from Hunter's columns. hunter-pc never creates, alters or drops anything in \
+     Hunter's schema, except the five tables it creates on an empty database, and never \
+     writes a row of a company without a referral.",
+];
+
+/// The DATABASE section after the shapes.
+const ROLLBACK: &[&str] = &[
+    "migrate down --all drops hunter-pc's schema and nothing else: Hunter's tables and every \
+     row in them, including the rows hunter-pc wrote, stay (they are Hunter's leads now). On \
+     a created database it drops the five tables as well, unless something else depends on \
+     them (Hunter's leads_ready view, a foreign key to companies) or they hold rows \
+     hunter-pc did not write: then it exits 1 naming what stops it and drops nothing. migrate \
+     down --dry-run lists what would be dropped, with row counts. migrate up, down and redo \
+     hold the sync's lock: while a sync runs they exit 75 and change nothing.",
 ];
 
 const ENVIRONMENT: &[(&str, &str)] = &[
@@ -538,6 +666,7 @@ const WORKFLOWS: &[(&str, &[&str])] = &[
             "cargo build --release --locked  # needs libpq-dev and pkg-config",
             "scripts/install  # binary, this page, completion, units, service user, /etc/hunter-pc",
             "editor /etc/hunter-pc/config.toml  # database_url, client_id, tenant_id, enabled = true",
+            "sudo -u hunter-pc hunter-pc migrate status  # database shape: hunter, hunter-v1.1 or empty",
             "sudo -u hunter-pc hunter-pc migrate up",
             "sudo -u hunter-pc hunter-pc login  # device code: open the URL on any device",
             "systemctl enable --now hunter-pc-sync.timer",
@@ -552,10 +681,18 @@ const WORKFLOWS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "Remove hunter-pc from Hunter's database (Hunter's tables and rows stay)",
+        &[
+            "systemctl disable --now hunter-pc-sync.timer",
+            "sudo -u hunter-pc hunter-pc migrate down --all --dry-run  # what would go, with row counts",
+            "sudo -u hunter-pc hunter-pc migrate down --all  # drops hunter-pc's schema only",
+        ],
+    ),
+    (
         "Try it without credentials",
         &[
-            "export DATABASE_URL=postgres://localhost/scratch",
-            "hunter-pc migrate up",
+            "export DATABASE_URL=postgres://localhost/scratch  # an empty database",
+            "hunter-pc migrate up  # hunter-pc's schema, and Hunter's five tables (shape created)",
             "hunter-pc sync --from-file referrals.json  # no sign-in needed",
             "hunter-pc list-referrals",
         ],
@@ -591,7 +728,11 @@ mod tests {
     fn readme_tables_are_the_generated_ones() {
         let readme =
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-        for table in [settings_markdown(), exit_codes_markdown()] {
+        for table in [
+            settings_markdown(),
+            shapes_markdown(),
+            exit_codes_markdown(),
+        ] {
             assert!(
                 readme.contains(&table),
                 "README.md must contain this table verbatim:\n{table}"
@@ -613,5 +754,42 @@ mod tests {
             assert!(page.contains(sub), "{sub}");
         }
         assert!(!page.contains("hunter\\-pc\\-sync(1)"));
+        let at = |section: &str| page.find(section).unwrap_or_else(|| panic!("{section}"));
+        assert!(at(".SH FILES") < at(".SH DATABASE"));
+        assert!(at(".SH DATABASE") < at(".SH \"EXIT STATUS\""));
+        for s in SHAPES {
+            assert!(
+                page.contains(&format!("\\fB{}\\fR", s.shape.as_str().replace('-', "\\-"))),
+                "{}",
+                s.shape.as_str()
+            );
+        }
+    }
+
+    #[test]
+    fn every_shape_is_documented_once() {
+        for shape in [
+            Shape::Hunter,
+            Shape::HunterV11,
+            Shape::Empty,
+            Shape::Created,
+            Shape::Unknown,
+        ] {
+            // A new shape fails to compile here: add it to this list and to SHAPES.
+            match shape {
+                Shape::Hunter
+                | Shape::HunterV11
+                | Shape::Empty
+                | Shape::Created
+                | Shape::Unknown => {}
+            }
+            assert_eq!(
+                SHAPES.iter().filter(|d| d.shape == shape).count(),
+                1,
+                "{}",
+                shape.as_str()
+            );
+        }
+        assert_eq!(SHAPES.len(), 5);
     }
 }
