@@ -4,7 +4,7 @@
 use std::str::FromStr;
 
 use bigdecimal::{BigDecimal, RoundingMode};
-use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Timelike, Utc};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -18,14 +18,16 @@ pub use super::domain::{normalize_domain, registrable_domain};
 /// The fields of the tracking row and the ingestion row, derived from one referral's JSON.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Extracted {
-    /// `id`, when it is a non-empty string (else the referral is skipped `invalid`).
+    /// `id`, when it is a non-empty string of at most [`MAX_INDEXED_BYTES`] (else the referral
+    /// is skipped `invalid`: a longer one cannot be stored under the column's unique index).
     pub referral_id: Option<String>,
     /// `direction` as received (trimmed; Hunter keeps it so); `None` when missing (counts as
     /// incoming). Compared without case.
     pub direction: Option<String>,
     /// `co-sell`, `marketplace`, `solution-provider`, or `None` (§3).
     pub referral_type: Option<Category>,
-    /// Raw `type`, `qualification`, `status`, `substatus`, `engagementId` as received.
+    /// Raw `type`, `qualification`, `status`, `substatus`, `engagementId` as received (a
+    /// `status` longer than [`MAX_INDEXED_BYTES`] is dropped: the column is indexed).
     pub type_: Option<String>,
     pub qualification: Option<String>,
     pub status: Option<String>,
@@ -70,12 +72,14 @@ pub fn extract(referral: &Value) -> Extracted {
     let azure_tenant_id = tenant::azure_tenant_id(referral, &mut warnings);
     let found = domain::customer_domain(referral);
     Extracted {
-        referral_id: text(referral, &["id"]).map(str::to_owned),
+        referral_id: text(referral, &["id"])
+            .filter(|id| id.len() <= MAX_INDEXED_BYTES)
+            .map(str::to_owned),
         direction: direction(referral),
         referral_type: category::referral_type(referral),
         type_: scalar_text(at(referral, &["type"])),
         qualification: scalar_text(at(referral, &["qualification"])),
-        status: scalar_text(at(referral, &["status"])),
+        status: status(referral, &mut warnings),
         substatus: scalar_text(at(referral, &["substatus"])),
         engagement_id: scalar_text(at(referral, &["engagementId"])),
         external_reference_id: scalar_text(at(referral, &["externalReferenceId"])),
@@ -103,6 +107,24 @@ fn direction(referral: &Value) -> Option<String> {
         Value::String(s) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
         other => Some(other.to_string()),
     }
+}
+
+/// The longest `id` and `status` kept. Their columns have btree indexes, whose entries Postgres
+/// refuses past 2,704 bytes (after compression): a longer value would fail the referral's
+/// write. No id (a GUID) or status is near this long; what is, is not one.
+pub const MAX_INDEXED_BYTES: usize = 1024;
+
+/// `status` as received, unless it is longer than [`MAX_INDEXED_BYTES`] (dropped, with a
+/// warning).
+fn status(referral: &Value, warnings: &mut Vec<String>) -> Option<String> {
+    let status = scalar_text(at(referral, &["status"]))?;
+    if status.len() > MAX_INDEXED_BYTES {
+        warnings.push(format!(
+            "status is longer than {MAX_INDEXED_BYTES} bytes; stored as NULL"
+        ));
+        return None;
+    }
+    Some(status)
 }
 
 fn trimmed_text(referral: &Value, path: &[&str]) -> Option<String> {
@@ -162,7 +184,8 @@ fn fit_numeric_15_2(number: &BigDecimal) -> Option<BigDecimal> {
 }
 
 /// A timestamp field: RFC 3339 (any number of fractional digits; without an offset it is
-/// read as UTC), truncated to microseconds. Unparseable → `None` with a warning.
+/// read as UTC), truncated to microseconds. Unparseable, or outside what Postgres's
+/// `timestamptz` holds → `None` with a warning.
 fn timestamp(referral: &Value, field: &str, warnings: &mut Vec<String>) -> Option<DateTime<Utc>> {
     let value = at(referral, &[field])?;
     let parsed = match value {
@@ -171,10 +194,30 @@ fn timestamp(referral: &Value, field: &str, warnings: &mut Vec<String>) -> Optio
         Value::String(s) => parse_timestamp(s),
         _ => None,
     };
-    if parsed.is_none() {
-        warnings.push(format!("{field} is not a date and time; stored as NULL"));
+    match parsed {
+        None => {
+            warnings.push(format!("{field} is not a date and time; stored as NULL"));
+            None
+        }
+        Some(t) if !fits_timestamptz(t) => {
+            warnings.push(format!(
+                "{field} is outside the dates Postgres stores (4714-11-24 BC to 294276 AD); \
+                 stored as NULL"
+            ));
+            None
+        }
+        t => t,
     }
-    parsed
+}
+
+/// Whether Postgres's `timestamptz` holds `t`: from 4714-11-24 BC 00:00 UTC (Julian day 0,
+/// year −4713 in chrono's proleptic numbering) up to, not including, 294277-01-01 (beyond
+/// chrono's own range). Sent outside it, the write fails ("timestamp out of range").
+fn fits_timestamptz(t: DateTime<Utc>) -> bool {
+    let earliest = NaiveDate::from_ymd_opt(-4713, 11, 24)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| d.and_utc());
+    earliest.is_some_and(|earliest| t >= earliest)
 }
 
 /// Parse a Partner Center timestamp and truncate it to microseconds (what Postgres keeps).
@@ -279,5 +322,57 @@ mod tests {
         assert_eq!(t, Some(123_456_000));
         assert!(parse_timestamp("2020-10-30").is_none());
         assert!(parse_timestamp("").is_none());
+    }
+
+    #[test]
+    fn timestamps_postgres_cannot_store_are_null_with_a_warning() {
+        let dates = |created: &str| {
+            let e = extract(&serde_json::json!({"createdDateTime": created}));
+            (e.pc_created_at.map(|t| t.to_rfc3339()), e.warnings)
+        };
+        // The earliest timestamptz (4714-11-24 BC) is kept; a microsecond before it is not.
+        assert_eq!(
+            dates("-4713-11-24T00:00:00").0.as_deref(),
+            Some("-4713-11-24T00:00:00+00:00")
+        );
+        for outside in [
+            "-4713-11-23T23:59:59.999999",
+            "-4714-11-24T00:00:00",
+            "-5000-01-01T00:00:00",
+            "-200000-01-01T00:00:00",
+        ] {
+            let (t, warnings) = dates(outside);
+            assert_eq!(t, None, "{outside}");
+            assert_eq!(warnings.len(), 1, "{outside}");
+            assert!(
+                warnings[0].contains("outside the dates Postgres stores"),
+                "{outside}: {warnings:?}"
+            );
+        }
+        // Late dates chrono holds are within Postgres's range.
+        assert!(dates("+200000-12-31T23:59:59").0.is_some());
+    }
+
+    #[test]
+    fn a_status_too_long_for_its_index_is_dropped_with_a_warning() {
+        let long = "Active ".repeat(200);
+        let e = extract(&serde_json::json!({"status": long}));
+        assert_eq!(e.status, None);
+        assert_eq!(
+            e.warnings,
+            vec![format!(
+                "status is longer than {MAX_INDEXED_BYTES} bytes; stored as NULL"
+            )]
+        );
+        let e = extract(&serde_json::json!({"status": "x".repeat(MAX_INDEXED_BYTES)}));
+        assert_eq!(e.status.map(|s| s.len()), Some(MAX_INDEXED_BYTES));
+    }
+
+    #[test]
+    fn an_id_too_long_for_its_index_is_no_id() {
+        let id = |id: String| extract(&serde_json::json!({ "id": id })).referral_id;
+        assert_eq!(id("ş".repeat(MAX_INDEXED_BYTES / 2 + 1)), None);
+        let longest = "x".repeat(MAX_INDEXED_BYTES);
+        assert_eq!(id(longest.clone()), Some(longest));
     }
 }
