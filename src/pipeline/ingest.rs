@@ -19,7 +19,9 @@ use crate::config::Direction;
 use crate::error::{Error, Result};
 use crate::logging::mask;
 use crate::model::{Category, LinkStatus, Provider, company_provider};
-use crate::pipeline::extract::{Extracted, canonical_json, extract, hash_of_canonical};
+use crate::pipeline::extract::{
+    Extracted, MAX_INDEXED_BYTES, canonical_json, extract, hash_of_canonical,
+};
 use crate::pipeline::source::{Entry, Position};
 use crate::store::Layout;
 use crate::store::companies::{self, Named};
@@ -245,7 +247,19 @@ pub fn prepare(entries: Vec<Entry>) -> Vec<Item> {
                 (raw, json)
             };
             let ex = extract(&raw);
+            let id_too_long = raw
+                .get("id")
+                .and_then(|v| v.as_str())
+                .is_some_and(|id| id.len() > MAX_INDEXED_BYTES);
             let id = match ex.referral_id.as_deref() {
+                None if id_too_long => {
+                    return Item::Invalid {
+                        at: position,
+                        why: format!(
+                            "skipped a referral whose id is longer than {MAX_INDEXED_BYTES} bytes"
+                        ),
+                    };
+                }
                 None => {
                     return Item::Invalid {
                         at: position,
