@@ -8,7 +8,6 @@
 //! every path: the body returns its outcome or its error to [`finish`], and a [`RunRecord`]
 //! dropped unfinished (a panic) records itself `failed` with the reason.
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
@@ -516,20 +515,21 @@ impl Run<'_> {
             return Ok(());
         }
         store::after_page_writes(data)?;
-        let touched: Vec<String> = self.ingest.touched.iter().cloned().collect();
-        let read: Vec<String> = self
-            .ingest
-            .read
-            .union(&self.ingest.touched)
-            .cloned()
-            .collect();
-        let mut to_score: BTreeSet<String> = self.ingest.touched.clone();
+        let touched = self.ingest.touched();
+        let read = if opts.rescan {
+            self.ingest.read()
+        } else {
+            Vec::new()
+        };
+        // The per-referral state of the pages is not needed any more.
+        self.ingest.forget();
+        let mut scanned: Vec<String> = Vec::new();
         if !opts.no_scan {
             let plan = signals::plan(
                 data,
                 &signals::PlanRequest {
                     touched: &touched,
-                    rescan: if opts.rescan { &read } else { &[] },
+                    rescan: &read,
                     retry_secs: opts.scan_retry_secs,
                     refresh: opts.refresh,
                 },
@@ -575,7 +575,7 @@ impl Run<'_> {
                             .or_default()
                             .push(&scan.domain);
                     }
-                    to_score.insert(scan.domain.clone());
+                    scanned.push(scan.domain.clone());
                 }
                 for (cause, domains) in &causes {
                     let some: Vec<&str> = domains.iter().take(3).copied().collect();
@@ -588,8 +588,11 @@ impl Run<'_> {
                 }
             }
         }
-        if !to_score.is_empty() {
-            let domains: Vec<String> = to_score.into_iter().collect();
+        let mut domains = touched;
+        domains.append(&mut scanned);
+        domains.sort_unstable();
+        domains.dedup();
+        if !domains.is_empty() {
             let scored = crate::score::score_domains(
                 data,
                 &self.layout,

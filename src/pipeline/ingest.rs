@@ -9,7 +9,7 @@
 //! savepoint, so the bad one is recorded as failed and the rest commit. [`Ingest::record`]
 //! counts what was written. [`writers`](crate::pipeline::writers) runs the last two steps.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -82,26 +82,53 @@ pub struct Ingest {
     pub counts: Counts,
     /// Referral id → message, for `sync_runs.errors`.
     pub errors: BTreeMap<String, String>,
-    /// Company domains written by new, changed or forced referrals (to scan and score).
-    pub touched: BTreeSet<String>,
-    /// With [`IngestOptions::collect_read`]: the domain of every referral read in the
-    /// direction asked for, whatever became of it (also unchanged, stale, repeated or failed).
-    pub read: BTreeSet<String>,
+    /// The company domains of the run, each once, with what the run did with them (see
+    /// [`Ingest::touched`], [`Ingest::read`]). One compact map for all four facts: a run of
+    /// 100,000 referrals keeps 100,000 domains, not four sets of copies.
+    domains: HashMap<Box<str>, u8>,
     /// SQL statements sent, for the benchmark's statements-per-page.
     pub statements: u64,
     /// The newest `(updatedDateTime, id)` of the last page read (the API cursor candidate).
     pub page_newest: Option<(DateTime<Utc>, String)>,
     /// The newest `(updatedDateTime, id)` of the whole run.
     pub run_newest: Option<(DateTime<Utc>, String)>,
-    seen: HashMap<String, Seen>,
-    created: HashSet<String>,
-    updated: HashSet<String>,
+    /// The newest copy of each referral processed in this run, by a 128-bit digest of its id.
+    seen: HashMap<u128, Seen>,
 }
+
+/// What the run did with a company domain (bits of [`Ingest::domains`]).
+/// Written by a new, changed or forced referral: scanned when needed, and scored.
+const TOUCHED: u8 = 1;
+/// Read in the direction asked for, whatever became of it (`--rescan`).
+const READ: u8 = 2;
+/// Its company was created by this run.
+const CREATED: u8 = 4;
+/// Its company existed and a new or changed referral touched it.
+const UPDATED: u8 = 8;
 
 /// The newest copy of a referral processed in this run.
 struct Seen {
     updated_at: Option<DateTime<Utc>>,
-    hash: String,
+    /// The content hash, as bytes.
+    hash: [u8; 32],
+}
+
+/// A referral id as the key of [`Ingest::seen`]: the first 128 bits of its SHA-256 (two ids
+/// that differ collide with probability 2^-128).
+fn id_key(id: &str) -> u128 {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(id.as_bytes());
+    u128::from_be_bytes(d[..16].try_into().expect("16 bytes"))
+}
+
+/// A content hash (64 hex digits) as bytes; anything else by its own digest.
+fn hash_bytes(hash: &str) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    if hex::decode_to_slice(hash, &mut out).is_err() {
+        use sha2::{Digest, Sha256};
+        out.copy_from_slice(&Sha256::digest(hash.as_bytes()));
+    }
+    out
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -341,14 +368,11 @@ impl Ingest {
             target,
             counts: Counts::default(),
             errors: BTreeMap::new(),
-            touched: BTreeSet::new(),
-            read: BTreeSet::new(),
+            domains: HashMap::new(),
             statements: 0,
             page_newest: None,
             run_newest: None,
             seen: HashMap::new(),
-            created: HashSet::new(),
-            updated: HashSet::new(),
         }
     }
 
@@ -434,9 +458,8 @@ impl Ingest {
             }
             if self.opts.collect_read
                 && let Some(d) = &c.fields.domain
-                && !self.read.contains(d)
             {
-                self.read.insert(d.clone());
+                self.mark(d, READ);
             }
             out.push(c);
         }
@@ -453,14 +476,16 @@ impl Ingest {
         for c in candidates {
             let updated_at = c.fields.pc_updated_at;
             // `remember`: this copy is now the newest one of the run (not when skipped).
-            let (change, remember) = if let Some(prev) = self.seen.get(&c.id) {
+            let key = id_key(&c.id);
+            let hash = hash_bytes(&c.hash);
+            let (change, remember) = if let Some(prev) = self.seen.get(&key) {
                 let newer = match (updated_at, prev.updated_at) {
                     (Some(a), Some(b)) => a > b,
                     (Some(_), None) => true,
                     _ => false,
                 };
                 let equally_new = updated_at == prev.updated_at;
-                if newer || (equally_new && c.hash != prev.hash) {
+                if newer || (equally_new && hash != prev.hash) {
                     (Some(Change::Updated), true)
                 } else {
                     self.skip(SKIP_DUPLICATE);
@@ -478,7 +503,7 @@ impl Ingest {
                         // Re-derived to what is stored: nothing to write, but the domain is
                         // touched (scanned when it needs it, and scored).
                         if let Some(d) = &c.fields.domain {
-                            self.touched.insert(d.clone());
+                            self.mark(d, TOUCHED);
                         }
                         (None, true)
                     } else {
@@ -491,13 +516,7 @@ impl Ingest {
                 (Some(Change::New), true)
             };
             if remember {
-                self.seen.insert(
-                    c.id.clone(),
-                    Seen {
-                        updated_at,
-                        hash: c.hash.clone(),
-                    },
-                );
+                self.seen.insert(key, Seen { updated_at, hash });
             }
             if let Some(change) = change {
                 out.push(Prepared {
@@ -513,8 +532,8 @@ impl Ingest {
     fn account(&mut self, written: &[&Prepared], w: &Written) {
         self.counts.raw_leads_inserted += w.raw_leads;
         for (domain, inserted) in &w.companies {
-            if *inserted {
-                self.created.insert(domain.clone());
+            if *inserted && self.mark(domain, CREATED) {
+                self.counts.companies_created += 1;
             }
         }
         for p in written {
@@ -531,15 +550,66 @@ impl Ingest {
                     }
                 }
                 Some(d) => {
-                    self.touched.insert(d.clone());
-                    if p.change != Change::Forced && !self.created.contains(d) {
-                        self.updated.insert(d.clone());
+                    self.mark(d, TOUCHED);
+                    if p.change != Change::Forced
+                        && !self.has(d, CREATED)
+                        && self.mark(d, UPDATED)
+                    {
+                        self.counts.companies_updated += 1;
                     }
                 }
             }
         }
-        self.counts.companies_created = self.created.len() as i64;
-        self.counts.companies_updated = self.updated.len() as i64;
+    }
+
+    /// Set `flag` on `domain`; `true` when it was not set before.
+    fn mark(&mut self, domain: &str, flag: u8) -> bool {
+        match self.domains.get_mut(domain) {
+            Some(flags) => {
+                let new = *flags & flag == 0;
+                *flags |= flag;
+                new
+            }
+            None => {
+                self.domains.insert(domain.into(), flag);
+                true
+            }
+        }
+    }
+
+    fn has(&self, domain: &str, flag: u8) -> bool {
+        self.domains.get(domain).is_some_and(|f| f & flag != 0)
+    }
+
+    /// Company domains written by new, changed or forced referrals (to scan and score), sorted.
+    pub fn touched(&self) -> Vec<String> {
+        self.with(TOUCHED)
+    }
+
+    /// With [`IngestOptions::collect_read`]: the domains of every referral read in the
+    /// direction asked for, whatever became of it (also unchanged, stale, repeated or failed),
+    /// and the touched ones; sorted.
+    pub fn read(&self) -> Vec<String> {
+        self.with(READ | TOUCHED)
+    }
+
+    /// The domains with any of `flags`, sorted.
+    fn with(&self, flags: u8) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .domains
+            .iter()
+            .filter(|(_, f)| **f & flags != 0)
+            .map(|(d, _)| d.to_string())
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// Let go of the run's per-referral and per-domain state (after the pages: what is left of
+    /// the run needs the domain lists only).
+    pub fn forget(&mut self) {
+        self.seen = HashMap::new();
+        self.domains = HashMap::new();
     }
 }
 
