@@ -904,3 +904,58 @@ fn force_writes_back_a_projection_row_someone_deleted() {
         n
     );
 }
+
+/// `pg_dump --schema-only` of Hunter's five tables only.
+fn dump_five(db: &TestDb) -> String {
+    let mut args: Vec<String> = vec![
+        "--schema-only".into(),
+        "--no-owner".into(),
+        format!("--restrict-key={}", support::hunter::DUMP_RESTRICT_KEY),
+    ];
+    for t in support::hunter::HUNTER_TABLES {
+        args.push("--table".into());
+        args.push(format!("public.{t}"));
+    }
+    let out = std::process::Command::new("pg_dump")
+        .args(&args)
+        .args(["--dbname", &db.url])
+        .output()
+        .expect("run pg_dump");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn on_an_empty_database_migrate_up_creates_hunters_five_tables_as_its_newest_models_do() {
+    let home = tempfile::tempdir().unwrap();
+    let created = TestDb::empty();
+    let out = hunter(home.path())
+        .env("DATABASE_URL", &created.url)
+        .args(["migrate", "up"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    // The newest fixture (checked against Hunter's models) has the same five tables: columns,
+    // types, lengths, defaults, keys, foreign keys and every index, by name.
+    let fixture = hunter_db(HunterLine::Newest, HUNTER);
+    let ours = dump_five(&created);
+    assert!(ours.contains("CREATE TABLE public.companies"), "{ours}");
+    assert_eq!(ours, dump_five(&fixture));
+    // Hunter installed afterwards finds its tables: its view builds on them.
+    let view = std::fs::read_to_string(HunterLine::Newest.fixture()).unwrap();
+    let view = &view[view.find("CREATE VIEW leads_ready").unwrap()..];
+    let view = &view[..view.find(';').unwrap() + 1];
+    let mut conn = created.conn();
+    conn.batch_execute(&format!("SET search_path = public; {view}"))
+        .unwrap();
+    let status = hunter(home.path())
+        .env("DATABASE_URL", &created.url)
+        .args(["status", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout_json(&status)["database"]["shape"], "created");
+}

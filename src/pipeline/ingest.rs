@@ -551,9 +551,7 @@ impl Ingest {
                 }
                 Some(d) => {
                     self.mark(d, TOUCHED);
-                    if p.change != Change::Forced
-                        && !self.has(d, CREATED)
-                        && self.mark(d, UPDATED)
+                    if p.change != Change::Forced && !self.has(d, CREATED) && self.mark(d, UPDATED)
                     {
                         self.counts.companies_updated += 1;
                     }
