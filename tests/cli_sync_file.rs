@@ -103,6 +103,9 @@ fn fetched_is_the_sum(s: &Value) {
     assert_eq!(s["fetched"].as_i64().unwrap(), sum, "{s}");
 }
 
+/// Every table but the run log (which a dry run writes).
+const NOT_THE_RUN_LOG: &str = "relname NOT IN ('sync_runs', 'sync_state')";
+
 #[test]
 fn counting_follows_the_rules_and_fetched_is_their_sum() {
     let home = tempfile::tempdir().unwrap();
@@ -261,7 +264,7 @@ fn a_second_import_writes_nothing_and_a_change_adds_one_raw_lead() {
     );
 
     let before = data_snapshot(&db);
-    let stats_before = write_counters(&db);
+    let stats_before = support::pg::write_counters(&db, NOT_THE_RUN_LOG);
     let out = import(&db, home.path(), &file, &[]);
     assert_eq!(out.status.code(), Some(0));
     let s = summary(&out);
@@ -280,7 +283,7 @@ fn a_second_import_writes_nothing_and_a_change_adds_one_raw_lead() {
         "an unchanged import must not touch a row"
     );
     assert_eq!(
-        write_counters(&db),
+        support::pg::write_counters(&db, NOT_THE_RUN_LOG),
         stats_before,
         "pg_stat_user_tables saw writes"
     );
@@ -355,60 +358,6 @@ fn a_second_import_writes_nothing_and_a_change_adds_one_raw_lead() {
         (r2_before, c2_before),
         "a re-derivation that changes nothing writes nothing"
     );
-}
-
-/// Inserts, updates and deletes (committed or not) the statistics system counted on every table
-/// but the run log. Call it only after the hunter-pc process has exited: it waits until no
-/// other backend of the test database is left (a backend flushes its counters before it
-/// leaves `pg_stat_activity`), then re-reads with `pg_stat_clear_snapshot()` until the sum is
-/// the same on five reads 100 ms apart. Panics rather than answer from counters that may not
-/// have been flushed.
-fn write_counters(db: &TestDb) -> i64 {
-    use diesel::RunQueryDsl;
-    #[derive(diesel::QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let mut conn = db.conn();
-    let mut one = |sql: &str| -> i64 {
-        diesel::sql_query("SELECT pg_stat_clear_snapshot()")
-            .execute(&mut conn)
-            .unwrap();
-        diesel::sql_query(sql)
-            .get_result::<N>(&mut conn)
-            .unwrap_or_else(|e| panic!("{sql}: {e}"))
-            .n
-    };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let tick = || std::thread::sleep(std::time::Duration::from_millis(100));
-    loop {
-        let others = one("SELECT count(*) AS n FROM pg_stat_activity \
-             WHERE datname = current_database() AND pid <> pg_backend_pid()");
-        if others == 0 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{others} other backend(s) still on the test database after 30 s: their write \
-             counters may not be flushed"
-        );
-        tick();
-    }
-    const SUM: &str = "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::bigint AS n \
-         FROM pg_stat_user_tables WHERE relname NOT IN ('sync_runs', 'sync_state')";
-    let (mut last, mut same) = (one(SUM), 0);
-    while same < 4 {
-        tick();
-        let now = one(SUM);
-        same = if now == last { same + 1 } else { 0 };
-        last = now;
-        assert!(
-            std::time::Instant::now() < deadline,
-            "pg_stat_user_tables did not settle within 30 s"
-        );
-    }
-    last
 }
 
 #[test]

@@ -959,3 +959,43 @@ fn on_an_empty_database_migrate_up_creates_hunters_five_tables_as_its_newest_mod
         .unwrap();
     assert_eq!(stdout_json(&status)["database"]["shape"], "created");
 }
+
+#[test]
+fn a_dry_run_neither_writes_nor_locks_hunters_tables_nor_moves_their_sequences() {
+    let home = tempfile::tempdir().unwrap();
+    let db = installed(HunterLine::Newest, home.path());
+    let dns = dns();
+    let file = examples();
+    let file = file.to_str().unwrap();
+    let sequences = |db: &TestDb| {
+        db.text(
+            "SELECT string_agg(sequencename || '=' || coalesce(last_value, 0), ',' \
+               ORDER BY sequencename) AS t FROM pg_sequences WHERE schemaname = 'public'",
+        )
+    };
+    let written = |db: &TestDb| support::pg::write_counters(db, "schemaname = 'public'");
+    let rows = hunter_rows(&db, HUNTER);
+    let seqs = sequences(&db);
+    let before = written(&db);
+    let dry = stdout_json(&run_ok(
+        &mut cmd(&db, &dns, home.path()),
+        &["sync", "--json", "--dry-run", "--from-file", file],
+    ));
+    assert!(dry["new"].as_i64().unwrap() > 20, "{dry}");
+    assert_eq!(hunter_rows(&db, HUNTER), rows);
+    assert_eq!(sequences(&db), seqs, "Hunter's id sequences did not move");
+    // The statistics system counts rolled-back writes too: there are none.
+    assert_eq!(
+        written(&db),
+        before,
+        "nothing was written to Hunter's tables"
+    );
+    // The same run for real counts the same.
+    let real = stdout_json(&run_ok(
+        &mut cmd(&db, &dns, home.path()),
+        &["sync", "--json", "--no-scan", "--from-file", file],
+    ));
+    for k in ["new", "companies_created", "raw_leads_inserted", "unlinked"] {
+        assert_eq!(dry[k], real[k], "{k}");
+    }
+}

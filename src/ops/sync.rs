@@ -337,6 +337,7 @@ impl Run<'_> {
         let dry = self.opts.dry_run;
         if dry {
             AnsiTransactionManager::begin_transaction(data)?;
+            store::hunter_tables::shadow_for_dry_run(data, &self.opts.db.schemas)?;
         }
         let (tx, pages) = std::sync::mpsc::sync_channel::<Vec<Item>>(1);
         let result = std::thread::scope(|scope| {
@@ -397,6 +398,7 @@ impl Run<'_> {
         });
         if opts.dry_run {
             AnsiTransactionManager::begin_transaction(data)?;
+            store::hunter_tables::shadow_for_dry_run(data, &opts.db.schemas)?;
         }
         let stats = std::sync::Arc::new(std::sync::Mutex::new(Stats::default()));
         self.partner_center = Some(std::sync::Arc::clone(&stats));

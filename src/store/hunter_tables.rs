@@ -306,3 +306,37 @@ pub fn not_droppable(schemas: &Schemas, blockers: &[String]) -> Error {
         blockers.join("; ")
     ))
 }
+
+/// Inside a dry run's transaction (rolled back at its end): temporary stand-ins for the Hunter
+/// tables a sync's pages write (`companies`, `partner_center_referrals`, `raw_leads`), found
+/// before Hunter's by this transaction's `search_path`, so that a dry run neither writes nor
+/// locks Hunter's rows and does not advance Hunter's id sequences. The stand-ins have Hunter's
+/// columns, defaults and indexes, ids from sequences of their own, and a copy of the rows the
+/// pages look up (companies, referrals; raw leads are only inserted). The rollback drops them.
+pub fn shadow_for_dry_run(conn: &mut PgConnection, schemas: &Schemas) -> Result<()> {
+    let own = quote(&schemas.own);
+    let hunter = quote(&schemas.hunter);
+    let mut sql = format!("SET LOCAL search_path = {own}, pg_temp, {hunter};");
+    for (table, copy_rows) in [
+        ("companies", true),
+        ("partner_center_referrals", true),
+        ("raw_leads", false),
+    ] {
+        let seq = format!("pg_temp.{table}_dry_run_id_seq");
+        sql.push_str(&format!(
+            "CREATE TEMPORARY TABLE {table} \
+               (LIKE {hunter}.{table} INCLUDING DEFAULTS INCLUDING INDEXES); \
+             CREATE TEMPORARY SEQUENCE {table}_dry_run_id_seq; \
+             ALTER TABLE pg_temp.{table} ALTER COLUMN id SET DEFAULT nextval('{seq}');"
+        ));
+        if copy_rows {
+            sql.push_str(&format!(
+                "INSERT INTO pg_temp.{table} SELECT * FROM {hunter}.{table}; \
+                 SELECT setval('{seq}', (SELECT coalesce(max(id), 0) + 1 FROM pg_temp.{table}), \
+                               false);"
+            ));
+        }
+    }
+    conn.batch_execute(&sql)?;
+    Ok(())
+}

@@ -213,3 +213,60 @@ pub fn layout(conn: &mut PgConnection) -> hunter_pc::store::Layout {
     hunter_pc::store::layout::detect(conn, &hunter_pc::store::Schemas::default())
         .expect("detect the database's shape")
 }
+
+/// Inserts, updates and deletes (committed or not) the statistics system counted on the tables
+/// `filter` (a condition on `pg_stat_user_tables`) selects. Call it only after the hunter-pc
+/// process has exited: it waits until no other backend of the test database is left (a backend flushes its counters before it
+/// leaves `pg_stat_activity`), then re-reads with `pg_stat_clear_snapshot()` until the sum is
+/// the same on five reads 100 ms apart. Panics rather than answer from counters that may not
+/// have been flushed.
+pub fn write_counters(db: &TestDb, filter: &str) -> i64 {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = db.conn();
+    let mut one = |sql: &str| -> i64 {
+        diesel::sql_query("SELECT pg_stat_clear_snapshot()")
+            .execute(&mut conn)
+            .unwrap();
+        diesel::sql_query(sql)
+            .get_result::<N>(&mut conn)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .n
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let tick = || std::thread::sleep(std::time::Duration::from_millis(100));
+    loop {
+        let others = one("SELECT count(*) AS n FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()");
+        if others == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{others} other backend(s) still on the test database after 30 s: their write \
+             counters may not be flushed"
+        );
+        tick();
+    }
+    let sum = format!(
+        "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::bigint AS n \
+         FROM pg_stat_user_tables WHERE {filter}"
+    );
+    let sum = sum.as_str();
+    let (mut last, mut same) = (one(sum), 0);
+    while same < 4 {
+        tick();
+        let now = one(sum);
+        same = if now == last { same + 1 } else { 0 };
+        last = now;
+        assert!(
+            std::time::Instant::now() < deadline,
+            "pg_stat_user_tables did not settle within 30 s"
+        );
+    }
+    last
+}
