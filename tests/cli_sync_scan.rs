@@ -51,29 +51,6 @@ fn zones() -> Zones {
     z
 }
 
-fn referral(id: &str, domain: &str, extra: Value) -> Value {
-    let mut r = json!({
-        "id": id,
-        "updatedDateTime": "2026-11-02T10:00:00Z",
-        "direction": "Incoming",
-        "type": "Independent",
-        "qualification": "MarketingQualified",
-        "customerProfile": {"name": format!("{domain} Ltd"), "team": [{"email": format!("it@{domain}")}]},
-    });
-    if let (Some(o), Some(e)) = (r.as_object_mut(), extra.as_object()) {
-        for (k, v) in e {
-            o.insert(k.clone(), v.clone());
-        }
-    }
-    r
-}
-
-fn write(dir: &Path, name: &str, items: &[Value]) -> std::path::PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, serde_json::to_vec(items).unwrap()).unwrap();
-    p
-}
-
 struct Env {
     home: tempfile::TempDir,
     db: TestDb,
@@ -131,24 +108,24 @@ impl Env {
 #[test]
 fn an_import_scans_each_domain_once_and_stores_the_scores_of_the_rules() {
     let env = Env::new();
-    let file = write(
+    let file = support::write_json(
         env.home.path(),
         "r.json",
         &[
-            referral("g1", "gmigrate.com", json!({})),
-            referral("g2", "gmigrate.com", json!({})),
-            referral("g3", "gmigrate.com", json!({"status": "Active"})),
-            referral("c1", "gcosell.com", json!({"type": "Shared"})),
-            referral("m1", "m365none.com", json!({})),
-            referral("y1", "yerel.com.tr", json!({})),
-            referral("n1", "nomail.io", json!({})),
-            referral("x1", "nowhere-at-all.com", json!({})), // NXDOMAIN: no such zone
-            referral(
+            support::referral("g1", "gmigrate.com", json!({})),
+            support::referral("g2", "gmigrate.com", json!({})),
+            support::referral("g3", "gmigrate.com", json!({"status": "Active"})),
+            support::referral("c1", "gcosell.com", json!({"type": "Shared"})),
+            support::referral("m1", "m365none.com", json!({})),
+            support::referral("y1", "yerel.com.tr", json!({})),
+            support::referral("n1", "nomail.io", json!({})),
+            support::referral("x1", "nowhere-at-all.com", json!({})), // NXDOMAIN: no such zone
+            support::referral(
                 "t1",
                 "tenant-only.com",
                 json!({"azureTenantId": "6F1C3E2A-0B4D-4C5E-9F8A-1B2C3D4E5F60"}),
             ),
-            referral(
+            support::referral(
                 "t2",
                 "tenant-cosell.com",
                 json!({"azureTenantId": "{0b1c3e2a-0b4d-4c5e-9f8a-1b2c3d4e5f61}", "type": "Shared"}),
@@ -267,10 +244,10 @@ fn an_import_scans_each_domain_once_and_stores_the_scores_of_the_rules() {
 fn a_failed_scan_is_not_scored_and_heals_once_the_server_answers() {
     let env = Env::new();
     env.dns.set_mode_for("flaky.io", Some(Mode::Silent));
-    let file = write(
+    let file = support::write_json(
         env.home.path(),
         "f.json",
-        &[referral("f1", "flaky.io", json!({}))],
+        &[support::referral("f1", "flaky.io", json!({}))],
     );
     let s = env.import(&file, &[]);
     assert_eq!(
@@ -351,12 +328,12 @@ fn a_failed_scan_is_not_scored_and_heals_once_the_server_answers() {
 #[test]
 fn a_run_killed_before_its_scans_is_healed_by_the_next_sync() {
     let env = Env::new();
-    let file = write(
+    let file = support::write_json(
         env.home.path(),
         "k.json",
         &[
-            referral("k1", "gmigrate.com", json!({})),
-            referral("k2", "yerel.com.tr", json!({})),
+            support::referral("k1", "gmigrate.com", json!({})),
+            support::referral("k2", "yerel.com.tr", json!({})),
         ],
     );
     // The pages commit, the scans never happen (as if killed right after the pages).
@@ -371,7 +348,7 @@ fn a_run_killed_before_its_scans_is_healed_by_the_next_sync() {
         .unwrap();
     assert_eq!(env.count("SELECT count(*) AS n FROM scans"), 0);
     // A sync with nothing new scans the untouched company domains that have no scan.
-    let empty = write(env.home.path(), "empty.json", &[]);
+    let empty = support::write_json(env.home.path(), "empty.json", &[]);
     let s = env.import(&empty, &[]);
     assert_eq!(
         (
@@ -391,13 +368,13 @@ fn a_run_killed_before_its_scans_is_healed_by_the_next_sync() {
 #[test]
 fn rescore_after_a_bonus_change_moves_exactly_the_co_sell_companies() {
     let env = Env::new();
-    let file = write(
+    let file = support::write_json(
         env.home.path(),
         "b.json",
         &[
-            referral("a", "gcosell.com", json!({"type": "Shared"})),
-            referral("b", "gmigrate.com", json!({})),
-            referral(
+            support::referral("a", "gcosell.com", json!({"type": "Shared"})),
+            support::referral("b", "gmigrate.com", json!({})),
+            support::referral(
                 "c",
                 "yerel.com.tr",
                 json!({"qualification": "SalesQualified"}),
@@ -458,10 +435,10 @@ fn rescore_after_a_bonus_change_moves_exactly_the_co_sell_companies() {
 #[test]
 fn scan_stores_and_rescores_a_company_domain_and_only_prints_others() {
     let env = Env::new();
-    let file = write(
+    let file = support::write_json(
         env.home.path(),
         "s.json",
-        &[referral("s1", "gmigrate.com", json!({}))],
+        &[support::referral("s1", "gmigrate.com", json!({}))],
     );
     let out = env
         .cmd()
@@ -531,13 +508,13 @@ fn a_stale_scan_is_refreshed_and_a_moved_mailbox_changes_provider_and_score() {
         .unwrap();
     before.add("com", "").unwrap(); // later.com and young-nx.com: NXDOMAIN
     env.dns = DnsServer::start(before).unwrap();
-    let file = write(
+    let file = support::write_json(
         env.home.path(),
         "m.json",
         &[
-            referral("m1", "tasindi.com.tr", json!({})),
-            referral("m2", "later.com", json!({})),
-            referral("m3", "young-nx.com", json!({})),
+            support::referral("m1", "tasindi.com.tr", json!({})),
+            support::referral("m2", "later.com", json!({})),
+            support::referral("m3", "young-nx.com", json!({})),
         ],
     );
     let s = env.import(&file, &[]);
@@ -632,7 +609,7 @@ fn stale_scans_are_refreshed_a_batch_per_sync_oldest_first_within_the_budget() {
                FROM generate_series(0, 499) i;",
         )
         .unwrap();
-    let empty = write(env.home.path(), "empty.json", &[]);
+    let empty = support::write_json(env.home.path(), "empty.json", &[]);
     let refreshed = || {
         env.count(
             "SELECT count(*) AS n FROM scans \
@@ -696,26 +673,26 @@ fn stale_scans_are_refreshed_a_batch_per_sync_oldest_first_within_the_budget() {
 #[test]
 fn rescan_rescans_every_domain_read_also_unchanged_and_stale_ones() {
     let env = Env::new();
-    let first = write(
+    let first = support::write_json(
         env.home.path(),
         "1.json",
         &[
-            referral("u1", "gmigrate.com", json!({})),
-            referral("u2", "yerel.com.tr", json!({})),
-            referral("u3", "m365none.com", json!({})),
+            support::referral("u1", "gmigrate.com", json!({})),
+            support::referral("u2", "yerel.com.tr", json!({})),
+            support::referral("u3", "m365none.com", json!({})),
         ],
     );
     let s = env.import(&first, &[]);
     assert_eq!(s["scans_ok"], 3, "{s}");
     // The same referrals: u1 unchanged, twice (the second a duplicate), u2 older than stored
     // (stale); m365none.com is not read.
-    let again = write(
+    let again = support::write_json(
         env.home.path(),
         "2.json",
         &[
-            referral("u1", "gmigrate.com", json!({})),
-            referral("u1", "gmigrate.com", json!({})),
-            referral(
+            support::referral("u1", "gmigrate.com", json!({})),
+            support::referral("u1", "gmigrate.com", json!({})),
+            support::referral(
                 "u2",
                 "yerel.com.tr",
                 json!({"updatedDateTime": "2026-11-01T10:00:00Z", "status": "Closed"}),

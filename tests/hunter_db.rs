@@ -48,29 +48,6 @@ fn run_ok(c: &mut assert_cmd::Command, args: &[&str]) -> std::process::Output {
     out
 }
 
-fn referral(id: &str, domain: &str, name: &str, extra: Value) -> Value {
-    let mut r = json!({
-        "id": id,
-        "updatedDateTime": "2026-11-02T10:00:00Z",
-        "direction": "Incoming",
-        "type": "Independent",
-        "qualification": "MarketingQualified",
-        "customerProfile": {"name": name, "team": [{"email": format!("it@{domain}")}]},
-    });
-    if let (Some(o), Some(e)) = (r.as_object_mut(), extra.as_object()) {
-        for (k, v) in e {
-            o.insert(k.clone(), v.clone());
-        }
-    }
-    r
-}
-
-fn write(dir: &Path, name: &str, items: &[Value]) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, serde_json::to_vec(items).unwrap()).unwrap();
-    p
-}
-
 /// A Hunter database of `line` after `migrate up`.
 fn installed(line: HunterLine, home: &Path) -> TestDb {
     let db = hunter_db(line, HUNTER);
@@ -361,10 +338,10 @@ fn a_domain_hunter_scanned_is_scored_from_hunters_columns_not_scanned_again() {
         let mut items: Vec<Value> = hunters
             .iter()
             .enumerate()
-            .map(|(i, d)| referral(&format!("h{i}"), d, "Hunter lead", json!({})))
+            .map(|(i, d)| support::referral(&format!("h{i}"), d, json!({})))
             .collect();
-        items.push(referral("t1", domains::DNS_TIMEOUT, "Maraş", json!({})));
-        let file = write(home.path(), "h.json", &items);
+        items.push(support::referral("t1", domains::DNS_TIMEOUT, json!({})));
+        let file = support::write_json(home.path(), "h.json", &items);
         let before = hunter_rows(&db, HUNTER);
         let s = stdout_json(&run_ok(
             &mut cmd(&db, &dns, home.path()),
@@ -456,29 +433,19 @@ fn a_domain_hunter_scanned_is_scored_from_hunters_columns_not_scanned_again() {
         ];
         for (d, input) in expect {
             let want = score(&input, &cfg).expect("a score");
-            assert_eq!(
-                db.text(&format!(
-                    "SELECT readiness_score || ' ' || segment AS t FROM scores WHERE domain = '{d}'"
-                )),
-                Some(format!(
-                    "{} {}",
-                    want.readiness_score,
-                    want.segment.as_str()
-                )),
-                "{line:?}: {d}"
-            );
-            assert_eq!(
-                db.text(&format!(
+            let want = Some(format!(
+                "{} {}",
+                want.readiness_score,
+                want.segment.as_str()
+            ));
+            // hunter-pc's score, and the one row of Hunter's `lead_scores`.
+            for table in ["scores", "public.lead_scores"] {
+                let got = db.text(&format!(
                     "SELECT string_agg(readiness_score || ' ' || segment, ',') AS t \
-                     FROM public.lead_scores WHERE domain = '{d}'"
-                )),
-                Some(format!(
-                    "{} {}",
-                    want.readiness_score,
-                    want.segment.as_str()
-                )),
-                "{line:?}: {d}"
-            );
+                     FROM {table} WHERE domain = '{d}'"
+                ));
+                assert_eq!(got, want, "{line:?}: {table} {d}");
+            }
         }
         // The no-MX hard fail.
         assert_eq!(
@@ -522,14 +489,13 @@ fn long_text_is_cut_for_hunter_and_kept_whole_and_ids_near_2_31_work() {
         let long_name = format!("Şirket {}", "ç".repeat(294));
         assert_eq!(long_name.chars().count(), 301);
         let website = format!("https://alpen-consulting.de/{}", "a".repeat(280));
-        let r = referral(
+        let r = support::referral(
             "long-1",
             "alpen-consulting.de",
-            &long_name,
             json!({"customerProfile": {"name": long_name, "website": website,
                    "address": {"country": "DE"}}}),
         );
-        let file = write(home.path(), "long.json", &[r]);
+        let file = support::write_json(home.path(), "long.json", &[r]);
         let out = run_ok(
             &mut cmd(&db, &dns, home.path()),
             &["sync", "--json", "--from-file", file.to_str().unwrap()],
@@ -602,10 +568,14 @@ fn long_text_is_cut_for_hunter_and_kept_whole_and_ids_near_2_31_work() {
 
         // A referral id longer than Hunter's column: skipped invalid, with the reason.
         let long_id = "x".repeat(256);
-        let file = write(
+        let file = support::write_json(
             home.path(),
             "long-id.json",
-            &[referral(&long_id, "alpen-consulting.de", "A", json!({}))],
+            &[support::referral(
+                &long_id,
+                "alpen-consulting.de",
+                json!({}),
+            )],
         );
         let out = cmd(&db, &dns, home.path())
             .args(["sync", "--json", "--from-file", file.to_str().unwrap()])

@@ -60,3 +60,33 @@ pub fn last_stderr_line(out: &std::process::Output) -> String {
         .unwrap_or("")
         .to_string()
 }
+
+/// A referral of `domain` as Partner Center sends it (incoming, one customer email on the
+/// domain, named `<domain> Ltd`), with the top-level fields of `extra` set over it.
+pub fn referral(id: &str, domain: &str, extra: serde_json::Value) -> serde_json::Value {
+    let mut r = serde_json::json!({
+        "id": id,
+        "updatedDateTime": "2026-11-02T10:00:00Z",
+        "direction": "Incoming",
+        "type": "Independent",
+        "qualification": "MarketingQualified",
+        "customerProfile": {"name": format!("{domain} Ltd"), "team": [{"email": format!("it@{domain}")}]},
+    });
+    if let (Some(o), Some(e)) = (r.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            o.insert(k.clone(), v.clone());
+        }
+    }
+    r
+}
+
+/// `items` as a JSON array in `dir/name`.
+pub fn write_json(
+    dir: &std::path::Path,
+    name: &str,
+    items: &[serde_json::Value],
+) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, serde_json::to_vec(items).unwrap()).unwrap();
+    p
+}
