@@ -493,7 +493,8 @@ fn long_text_is_cut_for_hunter_and_kept_whole_and_ids_near_2_31_work() {
             "long-1",
             "alpen-consulting.de",
             json!({"customerProfile": {"name": long_name, "website": website,
-                   "address": {"country": "DE"}}}),
+                   "address": {"country": "DE"}},
+                   "notes": "Kurzer Text. ".repeat(2000)}),
         );
         let file = support::write_json(home.path(), "long.json", &[r]);
         let out = run_ok(
@@ -545,6 +546,16 @@ fn long_text_is_cut_for_hunter_and_kept_whole_and_ids_near_2_31_work() {
                 .as_deref(),
             Some("NULL"),
             "a website that does not fit is not written"
+        );
+        // The large JSON is compressed with lz4 in Hunter's tables (a session setting of
+        // hunter-pc's page writers; the tables are not altered).
+        assert_eq!(
+            db.text(
+                "SELECT pg_column_compression(raw_data) AS t FROM public.partner_center_referrals \
+                 WHERE referral_id = 'long-1'"
+            )
+            .as_deref(),
+            Some("lz4")
         );
         // Ids near 2^31: Hunter's integers.
         let id = db.count(

@@ -106,9 +106,15 @@ fn session_settings(opts: &ConnectOptions, purpose: Purpose) -> String {
     );
     match purpose {
         Purpose::Plain => {}
+        // New JSON values (Hunter's `raw_data` and `payload`, whose tables hunter-pc may not
+        // alter) are compressed with lz4 rather than pglz where the server has it: about 14% of
+        // a first import. A session setting: no table is altered, and every Postgres since 14
+        // reads either.
         Purpose::Pages => sql.push_str(
             "; SET synchronous_commit = off; SET enable_seqscan = off; \
-             SET application_name = 'hunter-pc pages'",
+             SET application_name = 'hunter-pc pages'; \
+             SELECT set_config('default_toast_compression', 'lz4', false) FROM pg_settings \
+              WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)",
         ),
         Purpose::Run => sql.push_str("; SET application_name = 'hunter-pc run'"),
     }
