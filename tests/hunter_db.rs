@@ -980,3 +980,60 @@ fn a_dry_run_neither_writes_nor_locks_hunters_tables_nor_moves_their_sequences()
         assert_eq!(dry[k], real[k], "{k}");
     }
 }
+
+#[test]
+fn both_schemas_are_settings() {
+    let home = tempfile::tempdir().unwrap();
+    let db = hunter_db(HunterLine::V1_1, "crm");
+    let dns = dns();
+    let rows = hunter_rows(&db, "crm");
+    let schema = dump_schema(&db, "crm");
+    let with = |c: &mut assert_cmd::Command| {
+        c.env("HUNTER_PC_HUNTER_SCHEMA", "crm")
+            .env("HUNTER_PC_SCHEMA", "hpc");
+    };
+    let mut c = cmd(&db, &dns, home.path());
+    with(&mut c);
+    run_ok(&mut c, &["migrate", "up"]);
+    let mut c = cmd(&db, &dns, home.path());
+    with(&mut c);
+    let s = stdout_json(&run_ok(
+        &mut c,
+        &[
+            "sync",
+            "--json",
+            "--from-file",
+            examples().to_str().unwrap(),
+        ],
+    ));
+    assert!(s["new"].as_i64().unwrap() > 20, "{s}");
+    let mut c = cmd(&db, &dns, home.path());
+    with(&mut c);
+    let status = stdout_json(&run_ok(&mut c, &["status", "--json"]));
+    assert_eq!(status["database"]["shape"], "hunter-v1.1");
+    assert_eq!(
+        status["counts"]["referrals"],
+        status["counts"]["partner_center_referrals"]
+    );
+    // hunter-pc's record in `hpc`, the projection in `crm`, nothing anywhere else.
+    assert!(db.count("SELECT count(*) AS n FROM hpc.referrals") > 20);
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM crm.partner_center_referrals"),
+        db.count("SELECT count(*) AS n FROM hpc.referrals")
+    );
+    assert_eq!(
+        db.count(
+            "SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname IN ('public', 'hunter_pc')"
+        ),
+        0
+    );
+    assert_eq!(dump_schema(&db, "crm"), schema);
+    assert_rows_kept(&rows, &hunter_rows(&db, "crm"));
+    // Without the settings, the same database looks empty to hunter-pc.
+    let status = cmd(&db, &dns, home.path())
+        .args(["status", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout_json(&status)["database"]["shape"], "empty");
+}
