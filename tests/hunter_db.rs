@@ -89,6 +89,16 @@ fn migrate_up_changes_nothing_of_hunters_and_every_command_works() {
             .unwrap();
         assert_exit(&status, 78);
         assert_eq!(stdout_json(&status)["database"]["shape"], line.shape());
+        let out = cmd(&db, &dns, home.path())
+            .args(["migrate", "status", "--json"])
+            .output()
+            .unwrap();
+        assert_exit(&out, 0);
+        assert_eq!(
+            db.count("SELECT count(*) AS n FROM pg_namespace WHERE nspname = 'hunter_pc'"),
+            0,
+            "reading the state created nothing"
+        );
 
         run_ok(&mut cmd(&db, &dns, home.path()), &["migrate", "up"]);
         assert_eq!(dump_schema(&db, HUNTER), schema, "{line:?}: migrate up");
