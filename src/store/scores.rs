@@ -246,9 +246,11 @@ CROSS JOIN LATERAL (SELECT count(*) AS n, {hunter} FROM lead_scores x
                     WHERE x.domain = c.domain) hl
 ORDER BY c.domain
 ",
-        from = super::signals::effective(&format!(
-            "c.domain {in_batch} AND EXISTS (SELECT 1 FROM referrals r WHERE r.domain = c.domain)"
-        )),
+        // Companies with a referral: the join with `f` (by domain, in the batch) selects them.
+        from = super::signals::effective(
+            &format!("c.domain {in_batch}"),
+            &format!("AND s.domain {in_batch}")
+        ),
         has_tenant = super::referrals::HAS_TENANT_ID,
     )
 }
@@ -334,7 +336,7 @@ pub fn replace_hunter(conn: &mut PgConnection, scores: &[(String, HunterScore)])
         "WITH x AS (SELECT * FROM unnest($1::text[], $2::int4[], $3::text[], $4::text[], \
                                          $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) \
                     AS x(domain, {names})), \
-         gone AS (DELETE FROM lead_scores l WHERE l.domain IN (SELECT domain FROM x)) \
+         gone AS (DELETE FROM lead_scores l WHERE l.domain = ANY($1)) \
          INSERT INTO lead_scores (domain, {names}, updated_at) \
          SELECT x.*, now() FROM x JOIN companies c ON c.domain = x.domain"
     ))

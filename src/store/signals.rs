@@ -27,13 +27,14 @@ pub const TABLE: &str = "scans";
 /// Hunter's table of signals, which receives the projection.
 pub const HUNTER_TABLE: &str = "domain_signals";
 
-/// The company domains of `c` (`driving`: a predicate on `c.domain`) with their scan as hunter-pc
+/// The company domains of `c` (`driving`: a predicate on `c.domain`; `s_batch`: one more on
+/// `s.domain`, or empty, so that a batch reads `scans` from its start) with their scan as hunter-pc
 /// judges it: `s` hunter-pc's scan, `h` the domain's newest `domain_signals` row, `o.hunters`
 /// whether that row is Hunter's, and `e.status` the scan's status in hunter-pc's words (Hunter's
 /// completed scans read as `success`, `invalid_domain` as `nxdomain`, anything else as `failed`).
 /// `e.completed_at`: when the scan that counts was made. Hunter's status names and hunter-pc's
 /// are formatted in from [`crate::model`].
-pub(super) fn effective(driving: &str) -> String {
+pub(super) fn effective(driving: &str, s_batch: &str) -> String {
     let completed = HUNTER_SCAN_COMPLETED
         .iter()
         .map(|s| format!("'{s}'"))
@@ -41,7 +42,7 @@ pub(super) fn effective(driving: &str) -> String {
         .join(", ");
     format!(
         "FROM (SELECT c.domain, c.provider FROM companies c WHERE {driving}) c \
-         LEFT JOIN scans s ON s.domain = c.domain \
+         LEFT JOIN scans s ON s.domain = c.domain {s_batch} \
          LEFT JOIN LATERAL (SELECT d.id, d.scan_status, d.scanned_at, d.mx_root, d.spf, d.dkim, \
                                    d.dmarc_policy \
                             FROM domain_signals d WHERE d.domain = c.domain \
@@ -63,9 +64,12 @@ pub(super) fn effective(driving: &str) -> String {
 
 /// [`effective`] over the company domains in `$n` and those with a referral.
 fn asked_or_referred(n: usize) -> String {
-    effective(&format!(
-        "c.domain = ANY(${n}) OR EXISTS (SELECT 1 FROM referrals r WHERE r.domain = c.domain)"
-    ))
+    effective(
+        &format!(
+            "c.domain = ANY(${n}) OR EXISTS (SELECT 1 FROM referrals r WHERE r.domain = c.domain)"
+        ),
+        "",
+    )
 }
 
 /// A scan as its row stores it (without `scanned_at` and `attempts`). A failed scan knows
@@ -244,7 +248,10 @@ pub fn plan(conn: &mut PgConnection, req: &PlanRequest) -> Result<ScanPlan> {
                AND c.domain <> ALL($6) \
              ORDER BY e.completed_at, c.domain \
              LIMIT $7",
-            from = effective("EXISTS (SELECT 1 FROM referrals r WHERE r.domain = c.domain)"),
+            from = effective(
+                "EXISTS (SELECT 1 FROM referrals r WHERE r.domain = c.domain)",
+                ""
+            ),
         ))
         .bind::<Text, _>(ScanStatus::Failed.as_str())
         .bind::<Double, _>(req.retry_secs as f64)
@@ -338,9 +345,11 @@ fn project(conn: &mut PgConnection, layout: &Layout, rows: &[SignalsRow]) -> Res
          done AS (SELECT * FROM x WHERE x.scan_status <> $9), \
          old AS ( \
            SELECT DISTINCT ON (d.domain) d.domain, d.registrar, d.expires_at, d.nameservers \
-           FROM domain_signals d WHERE d.domain IN (SELECT domain FROM done) \
+           FROM domain_signals d \
+           WHERE d.domain = ANY($1) AND d.domain IN (SELECT domain FROM done) \
            ORDER BY d.domain, d.scanned_at DESC, d.id DESC), \
-         gone AS (DELETE FROM domain_signals d WHERE d.domain IN (SELECT domain FROM done)), \
+         gone AS (DELETE FROM domain_signals d \
+                  WHERE d.domain = ANY($1) AND d.domain IN (SELECT domain FROM done)), \
          completed AS ( \
            INSERT INTO domain_signals (domain, spf, dkim, dmarc_policy, dmarc_coverage, mx_root, \
                                        local_provider, registrar, expires_at, nameservers, \
