@@ -109,7 +109,7 @@ pub fn status(opts: &StatusOptions) -> Result<StatusReport> {
                     pending: state.pending.clone(),
                     shape: Some(layout.shape.as_str()),
                 };
-                match store::require_current(&mut conn, schemas) {
+                match store::ready(&layout, &state) {
                     Err(e) => {
                         report.problem = Some(e);
                         if opts.counts {

@@ -443,21 +443,12 @@ impl Layout {
 /// schema or its record does not exist; nothing is created to find out).
 pub fn created_tables(conn: &mut PgConnection, schemas: &Schemas) -> Result<BTreeSet<String>> {
     #[derive(QueryableByName)]
-    struct Found {
-        #[diesel(sql_type = Bool)]
-        found: bool,
-    }
-    #[derive(QueryableByName)]
     struct Name {
         #[diesel(sql_type = Text)]
         name: String,
     }
     let record = schemas.own_table("hunter_tables");
-    let found = diesel::sql_query("SELECT to_regclass($1) IS NOT NULL AS found")
-        .bind::<Text, _>(&record)
-        .get_result::<Found>(conn)?
-        .found;
-    if !found {
+    if !super::table_exists(conn, &record)? {
         return Ok(BTreeSet::new());
     }
     let rows: Vec<Name> = diesel::sql_query(format!("SELECT name FROM {record}")).load(conn)?;

@@ -3,7 +3,7 @@
 
 use diesel::PgConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::Text;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use super::layout::{Schemas, quote};
@@ -89,12 +89,6 @@ pub fn known_migrations() -> Vec<MigrationInfo> {
 }
 
 #[derive(QueryableByName)]
-struct Exists {
-    #[diesel(sql_type = Bool)]
-    exists: bool,
-}
-
-#[derive(QueryableByName)]
 struct VersionRow {
     #[diesel(sql_type = Text)]
     version: String,
@@ -111,11 +105,7 @@ fn bookkeeping(schemas: &Schemas) -> String {
 /// schema's.
 pub fn migration_state(conn: &mut PgConnection, schemas: &Schemas) -> Result<MigrationState> {
     let table = bookkeeping(schemas);
-    let exists = diesel::sql_query("SELECT to_regclass($1) IS NOT NULL AS exists")
-        .bind::<Text, _>(&table)
-        .get_result::<Exists>(conn)?
-        .exists;
-    let mut applied: Vec<String> = if exists {
+    let mut applied: Vec<String> = if super::table_exists(conn, &table)? {
         diesel::sql_query(format!("SELECT version FROM {table} ORDER BY version"))
             .load::<VersionRow>(conn)?
             .into_iter()

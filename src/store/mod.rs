@@ -67,16 +67,23 @@ pub fn connect_current(url: &str, opts: &ConnectOptions) -> Result<(PgConnection
 /// since `migrate up` created them.
 pub fn require_current(conn: &mut PgConnection, schemas: &layout::Schemas) -> Result<Layout> {
     let layout = layout::detect(conn, schemas)?;
+    ready(&layout, &migrations::migration_state(conn, schemas)?)?;
+    Ok(layout)
+}
+
+/// Error 78 unless the shape is known, hunter-pc's schema current and Hunter's tables there
+/// (what [`require_current`] checks, for a caller that has read both already).
+pub fn ready(layout: &Layout, state: &migrations::MigrationState) -> Result<()> {
     layout.require_known()?;
-    migrations::migration_state(conn, schemas)?.require_current()?;
+    state.require_current()?;
     if !layout.has_hunter_tables() {
         return Err(crate::error::Error::config(format!(
             "Hunter's tables (companies, raw_leads, partner_center_referrals, domain_signals, \
              lead_scores) are missing from schema {}: run `hunter-pc migrate up`",
-            schemas.hunter
+            layout.schemas.hunter
         )));
     }
-    Ok(layout)
+    Ok(())
 }
 
 /// A session that plans and writes a sync's pages. Besides the timeouts, in the same round
@@ -138,15 +145,16 @@ pub fn row_counts(
         } else {
             schemas.hunter_table(t)
         };
-        if exists(conn, &qualified)? {
+        if table_exists(conn, &qualified)? {
             out.push((t, count_rows(conn, &qualified)?));
         }
     }
     Ok(out)
 }
 
-/// Whether a table given by its qualified name exists.
-fn exists(conn: &mut PgConnection, qualified: &str) -> Result<bool> {
+/// Whether a table given by its qualified name exists (read from the catalogue: nothing is
+/// created to find out).
+pub(crate) fn table_exists(conn: &mut PgConnection, qualified: &str) -> Result<bool> {
     #[derive(QueryableByName)]
     struct Found {
         #[diesel(sql_type = diesel::sql_types::Bool)]
@@ -162,7 +170,7 @@ fn exists(conn: &mut PgConnection, qualified: &str) -> Result<bool> {
 
 /// The rows of a table given by its qualified name (0 when it does not exist).
 pub fn count_rows(conn: &mut PgConnection, qualified: &str) -> Result<i64> {
-    if !exists(conn, qualified)? {
+    if !table_exists(conn, qualified)? {
         return Ok(0);
     }
     Ok(
